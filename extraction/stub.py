@@ -1,0 +1,60 @@
+"""The stub: a function whose body the user has not written yet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of a source file: byte offsets into the UTF-8 bytes and 0-based (line, column) points.
+
+    Columns are byte columns as tree-sitter reports them; ``end`` is exclusive.
+    """
+
+    start_byte: int
+    end_byte: int
+    start_point: tuple[int, int]
+    end_point: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Stub:
+    """A function or method whose body is only a docstring and/or a placeholder."""
+
+    name: str
+    """The function's own name (``push``)."""
+    qualified_name: str
+    """Dotted path from the module (``Stack.push``, ``outer.<locals>.inner`` is written ``outer.inner``)."""
+    signature: str
+    """The ``def`` line(s) up to and including the colon, as written (``async``, annotations included)."""
+    docstring: str | None
+    """The docstring's value (quotes removed, not dedented), or ``None``."""
+    decorators: tuple[str, ...]
+    """Each decorator line as written, without the leading ``@``."""
+    params: tuple[str, ...]
+    """Parameter names in order (``self`` included; ``*args``/``**kw`` as ``args``/``kw``)."""
+    indent: str
+    """The whitespace that prefixes each line of the body."""
+    function_span: Span
+    """The whole definition, decorators included."""
+    body_span: Span
+    """The whole body block (docstring included)."""
+    replace_span: Span
+    """The placeholder part of the body that a solution replaces: everything after the docstring.
+
+    When the body is only a docstring, this is an empty span at the docstring's end.
+    """
+    class_name: str | None = None
+    """The enclosing class's name for methods, else ``None``."""
+    is_async: bool = False
+
+    @property
+    def is_method(self) -> bool:
+        """Whether the stub is defined directly in a class body."""
+        return self.class_name is not None
+
+    @property
+    def line(self) -> int:
+        """1-based line of the ``def``."""
+        return self.function_span.start_point[0] + 1

@@ -1,0 +1,7 @@
+"""``python -m ncpu``."""
+
+import sys
+
+from ncpu.cli.main import main
+
+sys.exit(main())

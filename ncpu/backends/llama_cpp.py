@@ -1,0 +1,130 @@
+"""The llama.cpp backend: a local GGUF model through llama-cpp-python, loaded once and reused.
+
+Prompts are rendered with the model's own chat template (from the GGUF metadata) and the assistant's
+answer can be prefilled, so generation continues the function the user started. Consecutive samples
+of the same prompt reuse llama.cpp's KV cache for the shared prefix. Tokens are streamed so a cancel
+takes effect between two tokens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ncpu.backends.base import BackendError, Generation, GenerationRequest
+from ncpu.backends.registry import register_backend
+from ncpu.cancel import CancelToken, Cancelled
+from ncpu.config import ModelSettings
+
+_CHATML = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+class LlamaCppBackend:
+    """One GGUF model in this process. Generation is serialized: llama.cpp contexts are not thread-safe."""
+
+    def __init__(self, path: Path, settings: ModelSettings) -> None:
+        if not path.is_file():
+            raise BackendError(f"model file not found: {path}")
+        try:
+            from llama_cpp import Llama
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        except ImportError as exc:  # pragma: no cover - llama-cpp-python is a core dependency
+            raise BackendError("llama-cpp-python is not installed: run `pip install llama-cpp-python`") from exc
+        threads = settings.n_threads or max(1, os.cpu_count() or 1)
+        try:
+            with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
+                self._llama = Llama(
+                    model_path=str(path),
+                    n_ctx=settings.n_ctx,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    seed=settings.seed,
+                    verbose=False,
+                )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise BackendError(f"cannot load model {path}: {exc}") from exc
+        metadata: dict[str, Any] = self._llama.metadata or {}
+        template = metadata.get("tokenizer.chat_template") or _CHATML
+        self._formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=self._token_text(self._llama.token_eos()),
+            bos_token=self._token_text(self._llama.token_bos()),
+        )
+        self._name = path.stem  # GGUF metadata names are often those of another quantization
+        self._path = path
+        self._lock = threading.Lock()
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self._llama.detokenize([token], special=True).decode("utf-8", errors="ignore")
+
+    @property
+    def name(self) -> str:
+        """The model's name from its GGUF metadata."""
+        return self._name
+
+    def render_prompt(self, request: GenerationRequest) -> str:
+        """The exact text the model sees: chat template applied, assistant answer prefilled."""
+        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        rendered = self._formatter(messages=messages)
+        return rendered.prompt + request.response_prefix
+
+    def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Generation:
+        """Stream one completion, checking ``cancel`` between tokens."""
+        prompt = self.render_prompt(request)
+        started = time.perf_counter()
+        pieces: list[str] = []
+        tokens = 0
+        seed = request.seed if request.seed else None  # llama.cpp treats seed 0 as "unset"
+        with self._lock:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            stream = self._llama.create_completion(
+                prompt,
+                max_tokens=request.max_tokens,
+                temperature=request.temperature,
+                top_p=0.95 if request.temperature > 0 else 1.0,
+                top_k=40 if request.temperature > 0 else 1,
+                min_p=0.05,
+                repeat_penalty=1.0,
+                stop=list(request.stop) or None,
+                seed=seed,
+                stream=True,
+            )
+            try:
+                for chunk in stream:
+                    tokens += 1
+                    pieces.append(chunk["choices"][0]["text"])  # type: ignore[index]
+                    if cancel is not None and cancel.cancelled:
+                        raise Cancelled()
+            finally:
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()
+        return Generation(text="".join(pieces), tokens=tokens, seconds=time.perf_counter() - started)
+
+    def close(self) -> None:
+        """Free the model's memory."""
+        llama = getattr(self, "_llama", None)
+        if llama is not None:
+            llama.close()
+            self._llama = None
+
+
+def _factory(path: Path | None, settings: ModelSettings) -> LlamaCppBackend:
+    if path is None:
+        from ncpu.models import EMBEDDED_DEFAULT, ensure_model
+
+        path = ensure_model(EMBEDDED_DEFAULT)
+    return LlamaCppBackend(path, settings)
+
+
+register_backend("llama_cpp", _factory)

@@ -1,0 +1,99 @@
+"""Book-keeping for one solve: the budget, the candidates seen, the best partial and the ledger."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ncpu.cascade.solution import LayerEvent
+from ncpu.config import Budget
+from ncpu.sandbox.verdict import Verdict
+from ncpu.store import Attempt
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A body and where it came from."""
+
+    body: str
+    layer: str
+    model: str | None = None
+    temperature: float | None = None
+
+
+@dataclass
+class _LedgerLine:
+    samples: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    solved: bool = False
+
+
+@dataclass
+class SolveState:
+    """Mutable state of one solve. Owned by a single thread."""
+
+    budget: Budget
+    on_event: Callable[[LayerEvent], None] | None = None
+    started: float = field(default_factory=time.monotonic)
+    samples: int = 0
+    tokens: int = 0
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    best: tuple[Candidate, Verdict] | None = None
+    ledger: dict[tuple[str, str | None, float | None], _LedgerLine] = field(default_factory=dict)
+
+    def emit(self, layer: str, message: str, step: int | None = None, steps: int | None = None) -> None:
+        """Report progress to the caller."""
+        if self.on_event is not None:
+            self.on_event(LayerEvent(layer=layer, message=message, step=step, steps=steps))
+
+    @property
+    def seconds(self) -> float:
+        """Wall time spent so far."""
+        return time.monotonic() - self.started
+
+    def can_generate(self) -> bool:
+        """Whether the budget allows one more generation."""
+        return (
+            self.samples < self.budget.max_samples
+            and self.tokens < self.budget.max_tokens
+            and self.seconds < self.budget.max_seconds
+        )
+
+    def max_new_tokens(self) -> int:
+        """Tokens the next generation may use."""
+        return max(1, min(self.budget.max_new_tokens, self.budget.max_tokens - self.tokens))
+
+    def charge(self, layer: str, model: str, temperature: float, tokens: int, seconds: float) -> None:
+        """Count one generation against the budget and the ledger."""
+        self.samples += 1
+        self.tokens += tokens
+        line = self.ledger.setdefault((layer, model, temperature), _LedgerLine())
+        line.samples += 1
+        line.tokens += tokens
+        line.seconds += seconds
+
+    def consider(self, candidate: Candidate, verdict: Verdict) -> None:
+        """Remember the verdict, and the candidate if it is the best so far."""
+        self.verdicts[candidate.body] = verdict
+        if verdict.ok and candidate.model is not None:
+            key = (candidate.layer, candidate.model, candidate.temperature)
+            self.ledger.setdefault(key, _LedgerLine()).solved = True
+        if self.best is None or verdict.passed > self.best[1].passed:
+            self.best = (candidate, verdict)
+
+    def attempts(self) -> list[Attempt]:
+        """The ledger entries to persist."""
+        return [
+            Attempt(
+                layer=layer,
+                model=model,
+                temperature=temperature,
+                samples=line.samples,
+                tokens=line.tokens,
+                seconds=round(line.seconds, 3),
+                solved=line.solved,
+            )
+            for (layer, model, temperature), line in self.ledger.items()
+        ]

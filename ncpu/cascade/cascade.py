@@ -1,0 +1,289 @@
+"""The verified cascade: cheap layers first, the model after, and every candidate verified in the sandbox.
+
+Layers, in order (any subset, per ``Settings.layers``): store hit → library consult → template match →
+greedy decode → compounding retry → best-of-N across temperatures → escalation to a larger tier.
+The first candidate that passes every check wins. Nothing the cascade does looks at anything but the
+problem (the module text, the stub and the checks extracted from what the user wrote).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ncpu.backends.base import Backend
+from ncpu.cancel import CancelToken, Cancelled
+from ncpu.cascade.attempts import Candidate, SolveState
+from ncpu.cascade.library import library_bodies
+from ncpu.cascade.parse import extract_body
+from ncpu.cascade.prompts import Feedback, build_request
+from ncpu.cascade.solution import LayerEvent, Solution
+from ncpu.cascade.templates import template_bodies
+from ncpu.config import Settings
+from ncpu.problem import Problem
+from ncpu.sandbox import Sandbox
+from ncpu.sandbox.verdict import Verdict
+from ncpu.store import Store, StoredProgram
+
+NO_CHECKS_MESSAGE = "no examples found: add a doctest such as `>>> {name}(2)` / `4`"
+
+
+@dataclass(frozen=True)
+class ModelTier:
+    """A model the cascade may use; the backend is created on first use by its owner."""
+
+    label: str
+    backend: Callable[[], Backend]
+
+
+class _Found(Exception):
+    """Raised inside a layer when a candidate passed every check."""
+
+    def __init__(self, candidate: Candidate, verdict: Verdict) -> None:
+        self.candidate = candidate
+        self.verdict = verdict
+
+
+class Cascade:
+    """Runs the layers for one problem at a time; safe to share between threads if its parts are."""
+
+    def __init__(self, settings: Settings, sandbox: Sandbox, store: Store | None, tiers: Sequence[ModelTier]) -> None:
+        self.settings = settings
+        self.sandbox = sandbox
+        self.store = store
+        self.tiers = list(tiers)
+
+    def solve(
+        self,
+        problem: Problem,
+        *,
+        cancel: CancelToken | None = None,
+        on_event: Callable[[LayerEvent], None] | None = None,
+    ) -> Solution:
+        """Run the layers until a candidate passes every check, the budget runs out, or ``cancel`` is set."""
+        state = SolveState(budget=self.settings.budget, on_event=on_event)
+        try:
+            if not problem.checks:
+                return self._without_checks(problem, state, cancel)
+            try:
+                for layer in self.settings.layers:
+                    if cancel is not None:
+                        cancel.raise_if_cancelled()
+                    self._run_layer(layer, problem, state, cancel)
+            except _Found as found:
+                return self._verified(problem, state, found.candidate, found.verdict)
+            return self._unsolved(problem, state)
+        except Cancelled:
+            return Solution(status="cancelled", key=problem.key, message="cancelled", **_costs(state))
+        finally:
+            if self.store is not None and state.ledger:
+                for attempt in state.attempts():
+                    self.store.record_attempt(attempt)
+
+    # -- layers -------------------------------------------------------------------------------
+
+    def _run_layer(self, layer: str, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
+        if layer == "store":
+            self._store_layer(problem, state, cancel)
+        elif layer == "library":
+            self._batch_layer("library", self._library_bodies(problem), problem, state, cancel)
+        elif layer == "template":
+            bodies = [] if problem.stub.is_method else template_bodies(_params(problem), problem.checks)
+            self._batch_layer("template", bodies, problem, state, cancel)
+        elif layer == "greedy" and self.tiers:
+            self._generate("greedy", "greedy", self.tiers[0], 0.0, problem, state, cancel)
+        elif layer == "retry" and self.tiers:
+            self._retry("retry", self.tiers[0], problem, state, cancel)
+        elif layer == "best_of_n" and self.tiers:
+            self._best_of_n(self.tiers[0], problem, state, cancel)
+        elif layer == "escalate" and len(self.tiers) > 1:
+            for tier in self.tiers[1:]:
+                self._generate("escalate", f"escalate: {tier.label} greedy", tier, 0.0, problem, state, cancel)
+                self._retry("escalate", tier, problem, state, cancel, label=f"escalate: {tier.label} retry")
+
+    def _store_layer(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
+        if self.store is None:
+            return
+        state.emit("store", "store lookup")
+        stored = self.store.get(problem.key)
+        if stored is not None:
+            # Re-verify: the same stub in another module may depend on different helpers.
+            self._verify(Candidate(stored.body, "store", stored.model, stored.temperature), problem, state, cancel)
+
+    def _library_bodies(self, problem: Problem) -> list[str]:
+        if self.store is None:
+            return []
+        return library_bodies(self.store.library(len(problem.stub.params)), problem.stub.params, problem.key)
+
+    def _batch_layer(
+        self, layer: str, bodies: Sequence[str], problem: Problem, state: SolveState, cancel: CancelToken | None
+    ) -> None:
+        if not bodies:
+            return
+        state.emit(layer, f"{layer} ({len(bodies)} candidates)")
+        programs = [problem.program_with(body) for body in bodies]
+        found = self.sandbox.first_passing(programs, problem.checks, cancel=cancel)
+        if found is not None:
+            index, verdict = found
+            raise _Found(Candidate(bodies[index], layer), verdict)
+
+    def _retry(
+        self,
+        layer: str,
+        tier: ModelTier,
+        problem: Problem,
+        state: SolveState,
+        cancel: CancelToken | None,
+        label: str = "retry",
+    ) -> None:
+        retries = self.settings.budget.retries
+        for attempt in range(1, retries + 1):
+            feedback = self._feedback(problem, state)
+            temperature = 0.3 + 0.1 * attempt
+            message = f"{label} {attempt}/{retries}"
+            self._generate(layer, message, tier, temperature, problem, state, cancel, feedback, seed=attempt)
+
+    def _best_of_n(self, tier: ModelTier, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
+        budget = self.settings.budget
+        temperatures = budget.temperatures
+        if self.store is not None:
+            temperatures = self.store.temperature_order(temperatures, tier.label)
+        total = len(temperatures) * budget.samples_per_temperature
+        step = 0
+        for temperature in temperatures:
+            for sample in range(budget.samples_per_temperature):
+                step += 1
+                message = f"best-of-N {step}/{total}"
+                seed = 1000 + 97 * step + sample
+                self._generate("best_of_n", message, tier, temperature, problem, state, cancel, seed=seed)
+
+    # -- one candidate -----------------------------------------------------------------------
+
+    def _generate(
+        self,
+        layer: str,
+        message: str,
+        tier: ModelTier,
+        temperature: float,
+        problem: Problem,
+        state: SolveState,
+        cancel: CancelToken | None,
+        feedback: Feedback | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if not state.can_generate():
+            return
+        state.emit(layer, message)
+        backend = tier.backend()
+        request = build_request(
+            problem,
+            temperature=temperature,
+            max_tokens=state.max_new_tokens(),
+            seed=(self.settings.model.seed + (seed or 0)) if temperature > 0 else None,
+            feedback=feedback,
+        )
+        generation = backend.generate(request, cancel)
+        state.charge(layer, tier.label, temperature, generation.tokens, generation.seconds)
+        body = extract_body(request.response_prefix, generation.text, problem.stub.name)
+        if body is None:
+            return
+        self._verify(Candidate(body, layer, tier.label, temperature), problem, state, cancel)
+
+    def _verify(self, candidate: Candidate, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
+        verdict = state.verdicts.get(candidate.body)
+        if verdict is None:
+            verdict = self.sandbox.verify(problem.program_with(candidate.body), problem.checks, cancel=cancel)
+            state.consider(candidate, verdict)
+        if verdict.ok:
+            raise _Found(candidate, verdict)
+
+    def _feedback(self, problem: Problem, state: SolveState) -> Feedback | None:
+        if state.best is None:
+            return None
+        candidate, verdict = state.best
+        failure = verdict.first_failure()
+        if verdict.error is not None or failure is None:
+            return Feedback(candidate.body, problem.checks[0], None, error=verdict.error)
+        index, result = failure
+        return Feedback(candidate.body, problem.checks[index], result)
+
+    # -- outcomes ----------------------------------------------------------------------------
+
+    def _verified(self, problem: Problem, state: SolveState, candidate: Candidate, verdict: Verdict) -> Solution:
+        if self.store is not None and candidate.layer != "store":
+            self.store.put(
+                StoredProgram(
+                    key=problem.key,
+                    entry_point=problem.entry_point,
+                    params=problem.stub.params,
+                    body=candidate.body,
+                    function_source=problem.stub.signature + "\n" + candidate.body,
+                    layer=candidate.layer,
+                    model=candidate.model,
+                    temperature=candidate.temperature,
+                    checks_passed=verdict.passed,
+                    created=time.time(),
+                )
+            )
+        return Solution(
+            status="verified",
+            key=problem.key,
+            body=candidate.body,
+            layer=candidate.layer,
+            verdict=verdict,
+            message=f"verified by {candidate.layer}: {verdict.summary()}",
+            model=candidate.model,
+            temperature=candidate.temperature,
+            **_costs(state),
+        )
+
+    def _unsolved(self, problem: Problem, state: SolveState) -> Solution:
+        if state.best is None or state.best[1].passed == 0:
+            detail = state.best[1].summary() if state.best else "no usable candidate"
+            return Solution(
+                status="failed", key=problem.key, message=f"no candidate passed any check ({detail})", **_costs(state)
+            )
+        candidate, verdict = state.best
+        return Solution(
+            status="partial",
+            key=problem.key,
+            body=candidate.body,
+            layer=candidate.layer,
+            verdict=verdict,
+            message=f"not verified: best candidate: {verdict.summary()}",
+            model=candidate.model,
+            temperature=candidate.temperature,
+            **_costs(state),
+        )
+
+    def _without_checks(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> Solution:
+        message = NO_CHECKS_MESSAGE.format(name=problem.stub.name)
+        if not self.settings.offer_unverified or not self.tiers:
+            return Solution(status="no_checks", key=problem.key, message=message)
+        tier = self.tiers[0]
+        state.emit("greedy", "greedy (unverified: no checks)")
+        request = build_request(problem, temperature=0.0, max_tokens=state.max_new_tokens())
+        generation = tier.backend().generate(request, cancel)
+        state.charge("greedy", tier.label, 0.0, generation.tokens, generation.seconds)
+        body = extract_body(request.response_prefix, generation.text, problem.stub.name)
+        if body is None:
+            return Solution(status="no_checks", key=problem.key, message=message, **_costs(state))
+        return Solution(
+            status="unverified",
+            key=problem.key,
+            body=body,
+            layer="greedy",
+            message=f"UNVERIFIED: {message}",
+            model=tier.label,
+            temperature=0.0,
+            **_costs(state),
+        )
+
+
+def _params(problem: Problem) -> tuple[str, ...]:
+    return problem.stub.params
+
+
+def _costs(state: SolveState) -> dict[str, float | int]:
+    return {"samples": state.samples, "tokens": state.tokens, "seconds": round(state.seconds, 3)}

@@ -1,0 +1,107 @@
+"""What the model is shown: the stub in its context, and for retries the check that failed."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from extraction.check import Check
+from ncpu.backends.base import ChatMessage, GenerationRequest
+from ncpu.problem import Problem
+from ncpu.sandbox.verdict import CheckResult
+
+SYSTEM = "You are an expert Python programmer. You write correct, simple, self-contained code."
+INSTRUCTION = (
+    "Complete the following Python function. Keep the signature and docstring exactly as they are, "
+    "make the function satisfy its docstring and examples, and answer with the complete function in "
+    "one ```python code block."
+)
+STOP = ("\n```", "\nif __name__", "\n# Example", "\n# Test", "\nassert ", "\nprint(")
+_CONTEXT_LIMIT = 6_000
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """A failed attempt and the first check it failed, for the compounding retry."""
+
+    body: str
+    check: Check
+    result: CheckResult | None
+    error: str | None = None
+
+    def describe(self) -> str:
+        """One paragraph saying what went wrong."""
+        if self.error:
+            return f"It failed as a whole: {self.error}"
+        example = self.check.describe()
+        if self.result is not None and self.result.error:
+            return f"On the example `{example}` it raised: {self.result.error}"
+        actual = self.result.actual if self.result is not None else None
+        return f"On the example `{example}` it returned {actual} instead."
+
+
+def _module_context(problem: Problem) -> str:
+    """Top-level imports and small definitions the stub may rely on (not other stubs' bodies)."""
+    try:
+        tree = ast.parse(problem.source)
+    except SyntaxError:
+        return ""
+    lines = problem.source.splitlines()
+    keep: list[str] = []
+    for node in tree.body:
+        segment = "\n".join(lines[node.lineno - 1 : node.end_lineno or node.lineno])
+        if isinstance(node, ast.Import | ast.ImportFrom) or (
+            isinstance(node, ast.Assign | ast.AnnAssign) and len(segment) < 300
+        ):
+            keep.append(segment)
+    text = "\n".join(keep)
+    return text[:_CONTEXT_LIMIT]
+
+
+def stub_text(problem: Problem) -> str:
+    """The stub as written (decorators, signature, docstring), dedented to column 0."""
+    data = problem.source.encode()
+    stub = problem.stub
+    start = data.rfind(b"\n", 0, stub.function_span.start_byte) + 1
+    head = data[start : stub.replace_span.start_byte].decode(errors="replace").rstrip()
+    lines = head.splitlines()
+    margin = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
+    dedented = [line[margin:] if line[:margin].strip() == "" else line.lstrip() for line in lines]
+    return "\n".join(dedented) + "\n"
+
+
+def _code_block(problem: Problem) -> str:
+    context = _module_context(problem)
+    stub = stub_text(problem)
+    if problem.stub.class_name:
+        stub = f"class {problem.stub.class_name}:\n" + "".join(f"    {line}\n" for line in stub.splitlines())
+    return f"{context}\n\n{stub}" if context else stub
+
+
+def build_request(
+    problem: Problem,
+    *,
+    temperature: float,
+    max_tokens: int,
+    seed: int | None = None,
+    feedback: Feedback | None = None,
+) -> GenerationRequest:
+    """A chat request whose answer is prefilled with the stub, so the model writes the body."""
+    stub = stub_text(problem)
+    prompt = f"{INSTRUCTION}\n```python\n{_code_block(problem)}```"
+    if feedback is not None:
+        prompt += (
+            "\n\nA previous attempt had this body:\n```python\n"
+            f"{feedback.body.rstrip()}\n```\n{feedback.describe()}\n"
+            "Write a corrected version that passes every example."
+        )
+    prefix = "```python\n" + stub
+    return GenerationRequest(
+        messages=(ChatMessage("system", SYSTEM), ChatMessage("user", prompt)),
+        temperature=temperature,
+        max_tokens=max_tokens,
+        seed=seed,
+        stop=STOP,
+        response_prefix=prefix,
+        entry_point=problem.stub.qualified_name,
+    )

@@ -1,0 +1,64 @@
+"""What a solve returns, and the progress events it emits on the way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ncpu.sandbox.verdict import Verdict
+
+SolveStatus = Literal["verified", "partial", "no_checks", "unverified", "failed", "cancelled"]
+"""- ``verified``: the body passed every check (only these are stored and offered as solutions).
+- ``partial``: the best candidate passed some checks ("3 of 4 checks passed"); never stored.
+- ``no_checks``: the stub has no examples; ``body`` is ``None`` unless unverified bodies were asked for.
+- ``unverified``: a greedy body for a stub without checks, offered only when asked for.
+- ``failed``: nothing usable came out (no candidate passed a single check, or the model is missing).
+- ``cancelled``: the user stopped the solve.
+"""
+
+LAYERS: tuple[str, ...] = ("store", "library", "template", "greedy", "retry", "best_of_n", "escalate")
+
+
+@dataclass(frozen=True, slots=True)
+class LayerEvent:
+    """Progress: a layer (or a step within one) has started."""
+
+    layer: str
+    message: str
+    """Short text for a progress bar: ``"greedy"``, ``"retry 2/4"``, ``"best-of-N 7/16"``."""
+    step: int | None = None
+    steps: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Solution:
+    """The outcome of one solve."""
+
+    status: SolveStatus
+    key: str
+    body: str | None = None
+    """The body that goes after the docstring, dedented (no leading indentation), ending in a newline."""
+    layer: str | None = None
+    verdict: Verdict | None = None
+    message: str = ""
+    """One line for the user."""
+    model: str | None = None
+    temperature: float | None = None
+    samples: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+
+    @property
+    def verified(self) -> bool:
+        """Whether the body passed every check."""
+        return self.status == "verified"
+
+    @property
+    def checks_passed(self) -> int:
+        """Checks the body passed (0 without a verdict)."""
+        return self.verdict.passed if self.verdict else 0
+
+    @property
+    def checks_total(self) -> int:
+        """Checks the body was run against (0 without a verdict)."""
+        return self.verdict.total if self.verdict else 0

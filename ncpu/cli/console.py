@@ -1,0 +1,20 @@
+"""Where the CLI writes: results to stdout, progress and messages to stderr."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+
+out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+
+def error(message: str) -> None:
+    """One clear line, no traceback."""
+    err.print(f"[bold red]ncpu:[/] {message}", markup=True, highlight=False)
+
+
+def note(message: str) -> None:
+    """An informational line on stderr."""
+    err.print(f"ncpu: {message}", markup=False)

@@ -1,0 +1,78 @@
+"""Command-line options shared by the subcommands, and how they become ``Settings``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+from ncpu.cascade.solution import LAYERS
+from ncpu.config import Budget, ModelSettings, Settings
+
+
+class UsageError(Exception):
+    """A mistake on the command line or in the environment; exit code 2, one line."""
+
+
+def add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """Options every solving command takes."""
+    group = parser.add_argument_group("model and budget")
+    group.add_argument("--model", type=Path, metavar="GGUF", help="a GGUF file (default: the embedded model)")
+    group.add_argument("--backend", default="llama_cpp", help="backend name (default: llama_cpp)")
+    group.add_argument("--escalate-to", type=Path, metavar="GGUF", help="larger model to escalate to")
+    group.add_argument("--no-escalate", action="store_true", help="never escalate to a larger model")
+    group.add_argument("--max-samples", type=int, help="model generations per stub")
+    group.add_argument("--max-seconds", type=float, help="wall-clock seconds per stub")
+    group.add_argument("--max-tokens", type=int, help="generated tokens per stub")
+    group.add_argument(
+        "--layers", help=f"comma-separated cascade layers to run (default: all of {','.join(LAYERS)})"
+    )
+    group.add_argument("--store", type=Path, metavar="DIR", help="store directory (default: user cache)")
+    group.add_argument("--no-store", action="store_true", help="neither read nor write the store")
+    group.add_argument("--threads", type=int, help="CPU threads for the model")
+    group.add_argument(
+        "--offer-unverified", action="store_true", help="give an unverified greedy body to stubs without examples"
+    )
+
+
+def _positive(name: str, value: float | None) -> None:
+    if value is not None and value <= 0:
+        raise UsageError(f"{name} must be positive, got {value}")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Build typed settings from parsed options, rejecting bad values with one clear line."""
+    if args.model is not None and not args.model.is_file():
+        raise UsageError(f"model file not found: {args.model}")
+    if args.escalate_to is not None and not args.escalate_to.is_file():
+        raise UsageError(f"escalation model file not found: {args.escalate_to}")
+    for name in ("max_samples", "max_seconds", "max_tokens", "threads"):
+        _positive("--" + name.replace("_", "-"), getattr(args, name))
+    layers = LAYERS
+    if args.layers:
+        layers = tuple(part.strip() for part in args.layers.split(",") if part.strip())
+        unknown = [layer for layer in layers if layer not in LAYERS]
+        if unknown:
+            raise UsageError(f"unknown layer(s) {', '.join(unknown)}; choose from {', '.join(LAYERS)}")
+    budget = Budget()
+    changes = {
+        "max_samples": args.max_samples,
+        "max_seconds": args.max_seconds,
+        "max_tokens": args.max_tokens,
+    }
+    budget = dataclasses.replace(budget, **{k: v for k, v in changes.items() if v is not None})
+    model = ModelSettings(
+        backend=args.backend,
+        model_path=args.model,
+        escalation_path=args.escalate_to,
+        escalate=not args.no_escalate,
+        n_threads=args.threads,
+    )
+    return Settings(
+        model=model,
+        budget=budget,
+        store_path=args.store,
+        use_store=not args.no_store,
+        layers=layers,
+        offer_unverified=args.offer_unverified,
+    )

@@ -1,0 +1,134 @@
+"""``ncpu solve PATH...``: the cascade over every stub in a file or a whole repo."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from extraction import find_stubs, read_source
+from extraction.errors import SourceError
+from ncpu.cli.console import err, error, note, out
+from ncpu.cli.files import FileChanged, digest, python_files, replace_atomically
+from ncpu.cli.model_setup import prepare_models
+from ncpu.cli.options import UsageError, add_engine_options, settings_from_args
+from ncpu.cli.report import StubOutcome, summary_table, write_json
+from ncpu.cascade.solution import Solution
+from ncpu.edit import solution_note, splice
+from ncpu.engine import Engine
+from ncpu.problem import Problem
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the ``solve`` subcommand."""
+    parser = subparsers.add_parser("solve", help="solve the stubs in files or directories")
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    parser.add_argument("--write", action="store_true", help="apply verified bodies in place (atomically)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write a machine-readable report")
+    parser.add_argument("--workspace", type=Path, help="root to search for tests (default: current dir)")
+    add_engine_options(parser)
+    parser.set_defaults(run=run)
+
+
+@dataclass
+class _FileWork:
+    path: Path
+    source: str
+    digest: str
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _load(paths: list[Path], workspace: Path, errors: list[str]) -> list[_FileWork]:
+    work = []
+    for path in python_files(paths):
+        try:
+            source = read_source(path)
+        except SourceError as exc:
+            errors.append(str(exc))
+            error(str(exc))
+            continue
+        stubs = find_stubs(source)
+        if stubs:
+            item = _FileWork(path, source, digest(source.encode()))
+            item.problems = [Problem.from_source(source, s, path=path, workspace_root=workspace) for s in stubs]
+            work.append(item)
+    return work
+
+
+def _apply(item: _FileWork, solved: list[tuple[Problem, Solution]]) -> str:
+    """The file's text with every verified (or explicitly unverified) body spliced in, last stub first."""
+    text = item.source
+    for problem, solution in sorted(solved, key=lambda pair: -pair[0].stub.replace_span.start_byte):
+        if solution.body is None or solution.status not in ("verified", "unverified"):
+            continue
+        mark = solution_note(solution.layer, solution.checks_passed, solution.checks_total, solution.verified)
+        text = splice(text, problem.stub, solution.body, mark)
+    return text
+
+
+def run(args: argparse.Namespace) -> int:
+    """Solve, then print a diff (or write), a summary, and optionally a JSON report."""
+    for path in args.paths:
+        if not path.exists():
+            raise UsageError(f"no such file or directory: {path}")
+    settings = settings_from_args(args)
+    workspace = (args.workspace or Path.cwd()).resolve()
+    errors: list[str] = []
+    work = _load(args.paths, workspace, errors)
+    total = sum(len(item.problems) for item in work)
+    if total == 0:
+        note("no stubs found")
+        write_json(args.json, [], errors)
+        return 1 if errors else 0
+    prepare_models(settings)
+    outcomes: list[StubOutcome] = []
+    with Engine(settings) as engine:
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
+            task = progress.add_task("solving", total=total)
+            for item in work:
+                solved: list[tuple[Problem, Solution]] = []
+                for problem in item.problems:
+                    name = problem.stub.qualified_name
+                    progress.update(task, description=f"{item.path.name}:{name}")
+                    solution = engine.solve(
+                        problem,
+                        on_event=lambda e, n=name: progress.update(task, description=f"{n}: {e.message}"),
+                    )
+                    outcomes.append(StubOutcome(item.path, name, problem.stub.line, len(problem.checks), solution))
+                    solved.append((problem, solution))
+                    progress.advance(task)
+                    if not err.is_terminal:
+                        note(f"{item.path}:{problem.stub.line} {name}: {solution.status} - {solution.message}")
+                _emit(item, solved, args.write, errors)
+    err.print(summary_table(outcomes, errors))
+    write_json(args.json, outcomes, errors)
+    unsolved = any(not o.solution.verified for o in outcomes)
+    return 1 if unsolved or errors else 0
+
+
+def _emit(item: _FileWork, solved: list[tuple[Problem, Solution]], write: bool, errors: list[str]) -> None:
+    new_text = _apply(item, solved)
+    if new_text == item.source:
+        return
+    if write:
+        try:
+            replace_atomically(item.path, new_text, item.digest)
+            note(f"wrote {item.path}")
+        except (FileChanged, OSError) as exc:
+            errors.append(str(exc))
+            error(str(exc))
+        return
+    diff = difflib.unified_diff(
+        item.source.splitlines(keepends=True),
+        new_text.splitlines(keepends=True),
+        fromfile=f"a/{item.path}",
+        tofile=f"b/{item.path}",
+    )
+    out.file.write("".join(diff))
+    out.file.flush()
+    sys.stdout.flush()

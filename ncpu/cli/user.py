@@ -1,0 +1,73 @@
+"""``ncpu user``: a free-form prompt on stdin becomes a stub, solved and printed with its layer.
+
+Accepted input: a Python stub (signature + docstring), or one loose line such as
+``def add(a, b): \"\"\"Return the sum.\"\"\" add(1, 2) -> 3`` where everything after the signature
+becomes the docstring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+from extraction import find_stubs
+from ncpu.cli.console import err, note, out
+from ncpu.cli.model_setup import prepare_models
+from ncpu.cli.options import UsageError, add_engine_options, settings_from_args
+from ncpu.edit import solution_note, splice
+from ncpu.engine import Engine
+from ncpu.problem import Problem
+
+_SIGNATURE = re.compile(r"(?P<head>(async\s+)?def\s+\w+\s*\((?:[^()]|\([^()]*\))*\)\s*(->\s*[^:]+)?:)")
+_DOCSTRING = re.compile(r'("""|\'\'\')(?P<text>.*?)\1', re.DOTALL)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the ``user`` subcommand."""
+    parser = subparsers.add_parser("user", help="solve a function described on stdin")
+    add_engine_options(parser)
+    parser.set_defaults(run=run)
+
+
+def stub_source(prompt: str) -> str:
+    """Turn a free-form prompt into module source holding one stub."""
+    if find_stubs(prompt):
+        return prompt if prompt.endswith("\n") else prompt + "\n"
+    match = _SIGNATURE.search(prompt)
+    if match is None:
+        raise UsageError("no function signature found: start the prompt with `def name(args):`")
+    rest = prompt[match.end() :]
+    doc = _DOCSTRING.search(rest)
+    parts = []
+    if doc is not None:
+        parts.append(doc.group("text").strip())
+        rest = rest[: doc.start()] + rest[doc.end() :]
+    parts.extend(line.strip() for line in re.split(r"\n|(?<=\S)\s{2,}(?=\S)", rest) if line.strip())
+    lines = "\n".join(f"    {p}" for text in parts for p in text.splitlines())
+    lines = lines.replace('"""', r"\"\"\"")
+    return f'{match.group("head")}\n    """\n{lines}\n    """\n'
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read stdin, solve, print the function."""
+    prompt = sys.stdin.read()
+    if not prompt.strip():
+        raise UsageError("empty prompt: pipe a function signature and examples on stdin")
+    source = stub_source(prompt)
+    stubs = find_stubs(source)
+    if not stubs:
+        raise UsageError("could not read a function stub from the prompt")
+    settings = settings_from_args(args)
+    problem = Problem.from_source(source, stubs[0])
+    if problem.checks:
+        prepare_models(settings)
+    with Engine(settings) as engine:
+        solution = engine.solve(problem, on_event=lambda e: note(e.message) if not err.is_terminal else None)
+    if solution.body is None:
+        note(solution.message)
+        return 1
+    mark = solution_note(solution.layer, solution.checks_passed, solution.checks_total, solution.verified)
+    out.file.write(splice(source, problem.stub, solution.body, mark))
+    note(f"{solution.status} by {solution.layer}: {solution.message}")
+    return 0 if solution.verified else 1

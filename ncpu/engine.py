@@ -1,0 +1,164 @@
+"""The engine: the one owner of the backends, the store and the sandbox, shared by CLI, server and bench."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from ncpu.backends.base import Backend, BackendError
+from ncpu.backends.registry import create_backend
+from ncpu.cancel import CancelToken
+from ncpu.cascade.cascade import Cascade, ModelTier
+from ncpu.cascade.solution import LayerEvent, Solution
+from ncpu.config import Settings
+from ncpu.models import LARGE_TIER, ensure_model, is_installed
+from ncpu.problem import Problem
+from ncpu.sandbox import Sandbox
+from ncpu.store import Store
+
+EventCallback = Callable[[LayerEvent], None]
+
+
+class _LazyBackend:
+    """Creates a backend on first use and can drop it again to free memory."""
+
+    def __init__(self, label: str, create: Callable[[], Backend]) -> None:
+        self.label = label
+        self._create = create
+        self._backend: Backend | None = None
+        self._lock = threading.Lock()
+        self.error: str | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._backend is not None
+
+    def get(self) -> Backend:
+        with self._lock:
+            if self._backend is None:
+                try:
+                    self._backend = self._create()
+                    self.error = None
+                except BackendError as exc:
+                    self.error = str(exc)
+                    raise
+            return self._backend
+
+    def unload(self) -> None:
+        with self._lock:
+            if self._backend is not None:
+                self._backend.close()
+                self._backend = None
+
+
+class Engine:
+    """Solves problems with the verified cascade. Thread-safe; create one per process."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        store: Store | None = None,
+        sandbox: Sandbox | None = None,
+        backends: list[Backend] | None = None,
+    ) -> None:
+        """Open the store and the sandbox; models load lazily on first use.
+
+        ``backends`` replaces the configured tiers with ready backends (tests, benchmarks).
+        """
+        self.settings = settings or Settings()
+        self.store = store if store is not None else (Store.open(self.settings.store_path) if self.settings.use_store else None)
+        self.sandbox = sandbox or Sandbox(self.settings.sandbox)
+        self._tiers = self._make_tiers(backends)
+        self._loading = threading.Lock()
+
+    def _make_tiers(self, backends: list[Backend] | None) -> list[_LazyBackend]:
+        if backends is not None:
+            return [_LazyBackend(b.name, lambda b=b: b) for b in backends]  # type: ignore[misc]
+        model = self.settings.model
+        tiers = [_LazyBackend(_label(model.model_path), lambda: create_backend(model.backend, model.model_path, model))]
+        if not model.escalate:
+            return tiers
+        escalation = model.escalation_path
+        if escalation is None and model.backend == "llama_cpp" and is_installed(LARGE_TIER):
+            tiers.append(_LazyBackend(LARGE_TIER.name, lambda: create_backend("llama_cpp", ensure_model(LARGE_TIER), model)))
+        elif escalation is not None:
+            tiers.append(_LazyBackend(_label(escalation), lambda: create_backend(model.backend, escalation, model)))
+        return tiers
+
+    @property
+    def model_state(self) -> str:
+        """``unloaded``, ``loading``, ``ready`` or ``error: <why>`` for the first tier."""
+        first = self._tiers[0]
+        if self._loading.locked():
+            return "loading"
+        if first.error:
+            return f"error: {first.error}"
+        return "ready" if first.loaded else "unloaded"
+
+    @property
+    def tier_labels(self) -> list[str]:
+        """Labels of the model tiers, cheapest first."""
+        return [tier.label for tier in self._tiers]
+
+    def load_model(self, on_event: EventCallback | None = None) -> None:
+        """Load the first tier now (blocking); raises ``BackendError`` with a user-facing message."""
+        with self._loading:
+            if on_event is not None and not self._tiers[0].loaded:
+                on_event(LayerEvent(layer="load", message="loading model"))
+            self._tiers[0].get()
+
+    def unload_model(self) -> None:
+        """Free every loaded model; they load again on the next solve."""
+        for tier in self._tiers:
+            tier.unload()
+
+    def lookup(self, problem: Problem) -> Solution | None:
+        """A verified body from the store, without running anything (cheap: for code-action listing)."""
+        if self.store is None or not problem.checks:
+            return None
+        stored = self.store.peek(problem.key)
+        if stored is None:
+            return None
+        return Solution(
+            status="verified",
+            key=problem.key,
+            body=stored.body,
+            layer="store",
+            message=f"from the store (first verified by {stored.layer})",
+            model=stored.model,
+            temperature=stored.temperature,
+        )
+
+    def solve(
+        self, problem: Problem, *, cancel: CancelToken | None = None, on_event: EventCallback | None = None
+    ) -> Solution:
+        """Run the cascade (blocking). Backend failures come back as a ``failed`` solution with the reason."""
+        tiers = [ModelTier(tier.label, tier.get) for tier in self._tiers]
+        cascade = Cascade(self.settings, self.sandbox, self.store, tiers)
+        try:
+            return cascade.solve(problem, cancel=cancel, on_event=on_event)
+        except BackendError as exc:
+            return Solution(status="failed", key=problem.key, message=str(exc))
+
+    def close(self) -> None:
+        """Free models, stop the sandbox worker, close the store."""
+        self.unload_model()
+        self.sandbox.close()
+        if self.store is not None:
+            self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _label(path: Path | None) -> str:
+    if path is None:
+        from ncpu.models import EMBEDDED_DEFAULT
+
+        return EMBEDDED_DEFAULT.name
+    return path.stem
