@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ncpu.cascade.solution import LayerEvent
+from ncpu.cascade.solution import LayerEvent, TraceEntry
 from ncpu.config import Budget
 from ncpu.sandbox.verdict import Verdict
 from ncpu.store import Attempt
@@ -41,6 +41,7 @@ class SolveState:
     tokens: int = 0
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     best: tuple[Candidate, Verdict] | None = None
+    trace: list[TraceEntry] = field(default_factory=list)
     ledger: dict[tuple[str, str | None, float | None], _LedgerLine] = field(default_factory=dict)
 
     def emit(self, layer: str, message: str, step: int | None = None, steps: int | None = None) -> None:
@@ -77,6 +78,9 @@ class SolveState:
     def consider(self, candidate: Candidate, verdict: Verdict) -> None:
         """Remember the verdict, and the candidate if it is the best so far."""
         self.verdicts[candidate.body] = verdict
+        self.trace.append(
+            TraceEntry(candidate.layer, candidate.body, verdict.passed, verdict.total, candidate.model, candidate.temperature)
+        )
         if verdict.ok and candidate.model is not None:
             key = (candidate.layer, candidate.model, candidate.temperature)
             self.ledger.setdefault(key, _LedgerLine()).solved = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ncpu.backends.base import Backend
 from ncpu.cancel import CancelToken, Cancelled
@@ -126,7 +127,9 @@ class Cascade:
         found = self.sandbox.first_passing(programs, problem.checks, cancel=cancel)
         if found is not None:
             index, verdict = found
-            raise _Found(Candidate(bodies[index], layer), verdict)
+            candidate = Candidate(bodies[index], layer)
+            state.consider(candidate, verdict)
+            raise _Found(candidate, verdict)
 
     def _retry(
         self,
@@ -285,5 +288,10 @@ def _params(problem: Problem) -> tuple[str, ...]:
     return problem.stub.params
 
 
-def _costs(state: SolveState) -> dict[str, float | int]:
-    return {"samples": state.samples, "tokens": state.tokens, "seconds": round(state.seconds, 3)}
+def _costs(state: SolveState) -> dict[str, Any]:
+    return {
+        "samples": state.samples,
+        "tokens": state.tokens,
+        "seconds": round(state.seconds, 3),
+        "trace": tuple(state.trace),
+    }

@@ -31,6 +31,18 @@ class LayerEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class TraceEntry:
+    """One verified candidate, in the order the cascade tried it (for benchmarks and logs)."""
+
+    layer: str
+    body: str
+    passed: int
+    total: int
+    model: str | None = None
+    temperature: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Solution:
     """The outcome of one solve."""
 
@@ -47,6 +59,8 @@ class Solution:
     samples: int = 0
     tokens: int = 0
     seconds: float = 0.0
+    trace: tuple[TraceEntry, ...] = ()
+    """Every distinct candidate that reached the sandbox, in order."""
 
     @property
     def verified(self) -> bool:

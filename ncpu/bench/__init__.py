@@ -1,0 +1,1 @@
+"""``ncpu bench``: HumanEval and HumanEval+ through the same cascade the editor uses."""

@@ -1,0 +1,112 @@
+"""The benchmark report: one Markdown table (and a PNG chart) per run, rows by cumulative configuration."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ncpu.bench.runner import CUMULATIVE
+
+REFERENCE_SCORES = Path(__file__).with_name("reference-scores.json")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One configuration's figures."""
+
+    label: str
+    problems: int
+    base: int
+    plus: int | None
+    false_verifications: int
+
+    def rate(self, value: int | None) -> str:
+        """Percentage text."""
+        return "n/a" if value is None or not self.problems else f"{100 * value / self.problems:.1f}"
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """Records of a results file, skipping unreadable lines."""
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue
+    return records
+
+
+def _row(label: str, outcomes: list[dict[str, Any]]) -> Row:
+    plus_values = [o.get("plus") for o in outcomes]
+    plus = None if any(v is None for v in plus_values) else sum(1 for v in plus_values if v)
+    false_ver = sum(1 for o in outcomes if o.get("verified") and not o.get("base"))
+    return Row(label, len(outcomes), sum(1 for o in outcomes if o.get("base")), plus, false_ver)
+
+
+def rows(baseline: list[dict[str, Any]] | None, full: list[dict[str, Any]]) -> list[Row]:
+    """Greedy baseline row (from its own run), then the cumulative rows derived from the full run."""
+    result = []
+    if baseline:
+        result.append(_row("greedy only (baseline)", baseline))
+    for label, _ in CUMULATIVE:
+        outcomes = [r["cumulative"][label] for r in full if label in r.get("cumulative", {})]
+        if outcomes:
+            result.append(_row(label, outcomes))
+    return result
+
+
+def markdown(title: str, table: list[Row], full: list[dict[str, Any]], model: str, wall: float) -> str:
+    """The report text."""
+    reference = json.loads(REFERENCE_SCORES.read_text()) if REFERENCE_SCORES.exists() else {}
+    base_rate = table[0].base / table[0].problems if table and table[0].problems else 0.0
+    lines = [
+        f"# {title}",
+        "",
+        f"Model: `{model}`. Problems: {len(full)}. Wall time of the cascade run: {wall / 60:.1f} min.",
+        f"Mean samples per problem: {_mean(full, 'samples'):.2f}; mean tokens: {_mean(full, 'tokens'):.0f}.",
+        "",
+        "| configuration | pass@1 base | pass@1 plus | Δ vs greedy (base) | false verifications |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in table:
+        delta = 100 * (row.base / row.problems - base_rate) if row.problems else 0.0
+        lines.append(
+            f"| {row.label} | {row.rate(row.base)} | {row.rate(row.plus)} | {delta:+.1f} | {row.false_verifications} |"
+        )
+    if reference:
+        lines += ["", "Published greedy scores (Qwen2.5-Coder technical report, Table 16):", ""]
+        lines += [f"- {name}: HumanEval {v['humaneval']}, HumanEval+ {v['humanevalplus']}" for name, v in reference.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _mean(records: list[dict[str, Any]], key: str) -> float:
+    values = [float(r.get(key) or 0) for r in records]
+    return sum(values) / len(values) if values else 0.0
+
+
+def chart(table: list[Row], path: Path) -> Path | None:
+    """A bar chart of pass@1 per configuration; ``None`` when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    labels = [row.label for row in table]
+    base = [100 * row.base / row.problems if row.problems else 0 for row in table]
+    plus = [100 * (row.plus or 0) / row.problems if row.problems else 0 for row in table]
+    figure, axes = plt.subplots(figsize=(9, 4.5))
+    positions = range(len(labels))
+    axes.bar([p - 0.2 for p in positions], base, width=0.4, label="HumanEval (base tests)")
+    axes.bar([p + 0.2 for p in positions], plus, width=0.4, label="HumanEval+ tests")
+    axes.set_xticks(list(positions), labels, rotation=15, ha="right")
+    axes.set_ylabel("pass@1 (%)")
+    axes.set_ylim(0, 100)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path

@@ -1,0 +1,148 @@
+"""One benchmark run: every problem through the cascade, scored afterwards, appended to a JSONL file.
+
+Runs are resumable: a problem already in the run's JSONL file is skipped. The cascade receives only
+the prompt (through the same ``Problem``/``Engine`` path as the editor) and its own extracted checks;
+the hidden tests score the final answer and every cumulative configuration's answer after the solve.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from extraction import find_stub
+from ncpu.bench.datasets import BenchProblem
+from ncpu.bench.scoring import Score, score
+from ncpu.cascade.solution import Solution, TraceEntry
+from ncpu.config import SandboxLimits
+from ncpu.engine import Engine
+from ncpu.problem import Problem
+from ncpu.sandbox import Sandbox
+
+CUMULATIVE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("+ template/library", ("library", "template", "greedy")),
+    ("+ compounding retry", ("library", "template", "greedy", "retry")),
+    ("+ best-of-N", ("library", "template", "greedy", "retry", "best_of_n")),
+    ("+ escalation", ("library", "template", "greedy", "retry", "best_of_n", "escalate")),
+)
+SCORING_LIMITS = SandboxLimits(wall_seconds=120.0, cpu_seconds=120, memory_mb=4096)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What a run is: its data set, its layers, and where its results go."""
+
+    dataset: str
+    layers: tuple[str, ...]
+    results: Path
+    plus: bool
+
+
+def answer_for(trace: Iterable[TraceEntry], layers: tuple[str, ...]) -> TraceEntry | None:
+    """The final answer a cascade limited to ``layers`` would give: first verified, else best partial.
+
+    The cascade runs layers in a fixed order, so a configuration that is a prefix of the full run
+    sees exactly the candidates of the full run's trace from those layers. Only the extracted checks
+    (``passed``) choose; hidden tests play no part.
+    """
+    best: TraceEntry | None = None
+    for entry in trace:
+        if entry.layer not in layers:
+            continue
+        if entry.total and entry.passed == entry.total:
+            return entry
+        if best is None or entry.passed > best.passed:
+            best = entry
+    return best
+
+
+def finished_tasks(path: Path) -> set[str]:
+    """Task ids already in a results file (truncated last lines are ignored)."""
+    done: set[str] = set()
+    if not path.exists():
+        return done
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            done.add(json.loads(line)["task_id"])
+        except (ValueError, KeyError):
+            continue
+    return done
+
+
+def _score_entry(scorer: Sandbox, problem: BenchProblem, bench: Problem, entry: TraceEntry | None, plus: bool) -> Score:
+    if entry is None:
+        return Score(base=False, plus=False if plus else None, detail="no answer")
+    return score(scorer, problem, bench.program_with(entry.body), plus=plus)
+
+
+def solve_one(engine: Engine, scorer: Sandbox, problem: BenchProblem, config: RunConfig) -> dict[str, Any]:
+    """Solve one problem from its prompt alone, then score the answers."""
+    stub = find_stub(problem.prompt, problem.entry_point)
+    if stub is None:
+        return {"task_id": problem.task_id, "status": "no_stub", "base": False, "plus": False}
+    bench_problem = Problem.from_source(problem.prompt, stub)
+    started = time.monotonic()
+    solution: Solution = engine.solve(bench_problem)
+    elapsed = time.monotonic() - started
+    final = answer_for(solution.trace, config.layers)
+    final_score = _score_entry(scorer, problem, bench_problem, final, config.plus)
+    cumulative: dict[str, Any] = {}
+    if len(config.layers) > 1:
+        scored: dict[str, Score] = {}
+        for label, layers in CUMULATIVE:
+            entry = answer_for(solution.trace, tuple(layer for layer in layers if layer in config.layers))
+            if entry is None:
+                cumulative[label] = {"base": False, "plus": False, "verified": False}
+                continue
+            result = scored.get(entry.body) or _score_entry(scorer, problem, bench_problem, entry, config.plus)
+            scored[entry.body] = result
+            verified = entry.passed == entry.total and entry.total > 0
+            cumulative[label] = {"base": result.base, "plus": result.plus, "verified": verified}
+    return {
+        "task_id": problem.task_id,
+        "status": solution.status,
+        "layer": solution.layer,
+        "checks": len(bench_problem.checks),
+        "checks_passed": final.passed if final else 0,
+        "verified": solution.verified,
+        "base": final_score.base,
+        "plus": final_score.plus,
+        "false_verification": solution.verified and not final_score.base,
+        "detail": final_score.detail,
+        "model": solution.model,
+        "samples": solution.samples,
+        "tokens": solution.tokens,
+        "seconds": round(elapsed, 2),
+        "cumulative": cumulative,
+        "body": final.body if final else None,
+    }
+
+
+def run(
+    engine: Engine,
+    problems: list[BenchProblem],
+    config: RunConfig,
+    progress: Callable[[int, int, dict[str, Any]], None] | None = None,
+) -> Path:
+    """Solve every unfinished problem and append its record; return the results file."""
+    config.results.parent.mkdir(parents=True, exist_ok=True)
+    done = finished_tasks(config.results)
+    header = config.results.with_suffix(".meta.json")
+    if not header.exists():
+        meta = {**asdict(config), "results": str(config.results), "machine": platform.platform(),
+                "started": time.strftime("%Y-%m-%d %H:%M:%S"), "models": engine.tier_labels}
+        header.write_text(json.dumps(meta, indent=2) + "\n")
+    todo = [p for p in problems if p.task_id not in done]
+    with Sandbox(SCORING_LIMITS) as scorer, config.results.open("a", encoding="utf-8") as out:
+        for index, problem in enumerate(todo, start=1):
+            record = solve_one(engine, scorer, problem, config)
+            out.write(json.dumps(record) + "\n")
+            out.flush()
+            if progress is not None:
+                progress(index, len(todo), record)
+    return config.results

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from ncpu.cascade.parse import extract_body
+
+PREFIX = '```python\ndef add(a, b):\n    """Add."""\n'
+
+
+def test_continuation_of_prefilled_stub() -> None:
+    assert extract_body(PREFIX, "    return a + b\n```\ntrailing prose", "add") == "return a + b\n"
+
+
+def test_whole_function_with_helpers_and_imports_moves_them_into_the_body() -> None:
+    text = "```python\nimport math\n\ndef helper(x):\n    return x\n\ndef add(a, b):\n    return helper(a) + b\n```"
+    body = extract_body(PREFIX, text, "add")
+    assert body == "import math\ndef helper(x):\n    return x\nreturn helper(a) + b\n"
+
+
+def test_placeholder_body_is_rejected() -> None:
+    assert extract_body(PREFIX, "    pass\n", "add") is None
+    assert extract_body(PREFIX, "    raise NotImplementedError()\n", "add") is None
+
+
+def test_truncated_generation_keeps_the_complete_statements() -> None:
+    assert extract_body(PREFIX, "    if a:\n        return 1\n    return (a +", "add") == "if a:\n    return 1\n"
+
+
+def test_unparseable_output_gives_none() -> None:
+    assert extract_body(PREFIX, "    return a +", "add") is None
+
+
+def test_other_function_name_is_not_taken() -> None:
+    assert extract_body("", "def sub(a, b):\n    return a - b\n", "add") is None
