@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from extraction.check import Check
 from ncpu.backends.base import ChatMessage, GenerationRequest
-from ncpu.problem import Problem
 from ncpu.sandbox.verdict import CheckResult
+
+if TYPE_CHECKING:
+    from ncpu.problem import Problem
 
 SYSTEM = "You are an expert Python programmer. You write correct, simple, self-contained code."
 INSTRUCTION = (

@@ -1,0 +1,131 @@
+"""Checks from outside the docstring: ``assert`` lines in the module, and tests in the workspace."""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from extraction.check import Check
+from extraction.errors import SourceError
+from extraction.source import read_source
+
+MAX_TEST_FILES = 2_000
+_SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox", "build"}
+
+
+def _calls_name(node: ast.AST, name: str) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            if (isinstance(func, ast.Name) and func.id == name) or (isinstance(func, ast.Attribute) and func.attr == name):
+                return True
+    return False
+
+
+def module_assert_checks(source: str, name: str) -> list[Check]:
+    """Top-level ``assert`` statements that call ``name``."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    checks = []
+    for node in tree.body:
+        if isinstance(node, ast.Assert) and _calls_name(node.test, name):
+            text = ast.get_source_segment(source, node) or ast.unparse(node)
+            test = node.test
+            if (
+                isinstance(test, ast.Compare)
+                and len(test.ops) == 1
+                and isinstance(test.ops[0], ast.Eq)
+                and isinstance(test.left, ast.Call)
+                and _calls_name(test.left, name)
+            ):
+                checks.append(
+                    Check("assert", ast.unparse(test.left), ast.unparse(test.comparators[0]), "value", (), node.lineno, text)
+                )
+            else:
+                checks.append(Check("assert", text, None, "statement", (), node.lineno, text))
+    return checks
+
+
+def _test_files(root: Path) -> Iterator[Path]:
+    count = 0
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+        for file_name in sorted(files):
+            if file_name.endswith(".py") and (file_name.startswith("test_") or file_name.endswith("_test.py")):
+                count += 1
+                if count > MAX_TEST_FILES:
+                    return
+                yield Path(directory) / file_name
+
+
+def _module_name(path: Path, root: Path) -> str:
+    relative = path.resolve().relative_to(root.resolve()).with_suffix("")
+    parts = list(relative.parts)
+    if parts and parts[0] == "src":
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def _imports_stub(tree: ast.Module, module: str, name: str) -> tuple[bool, list[str], list[str]]:
+    """(imports the stub?, import lines to keep, aliases bound to the stub's module)."""
+    short = module.rsplit(".", 1)[-1]
+    keep: list[str] = []
+    aliases: list[str] = []
+    found = False
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.endswith(short) and node.level == 0:
+            if any(alias.name == name for alias in node.names):
+                found = True
+                continue
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == module or alias.name.endswith("." + short) or alias.name == short:
+                    aliases.append(alias.asname or alias.name)
+                    found = True
+            if aliases:
+                continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            keep.append(ast.unparse(node))
+    return found, keep, aliases
+
+
+def workspace_test_checks(stub_path: Path, name: str, root: Path) -> list[Check]:
+    """Test functions (no parameters) in ``test_*.py`` / ``*_test.py`` that import and call the stub."""
+    try:
+        module = _module_name(stub_path, root)
+    except ValueError:
+        return []
+    checks: list[Check] = []
+    for test_file in _test_files(root):
+        if test_file.resolve() == stub_path.resolve():
+            continue
+        try:
+            source = read_source(test_file)
+            tree = ast.parse(source)
+        except (SourceError, SyntaxError, ValueError):
+            continue
+        found, imports, aliases = _imports_stub(tree, module, name)
+        if not found:
+            continue
+        setup = list(imports)
+        setup += [f"import sys as _ncpu_sys\n{alias} = _ncpu_sys.modules['__ncpu_candidate__']" for alias in aliases]
+        for node in tree.body:
+            if (
+                isinstance(node, ast.FunctionDef)
+                and node.name.startswith("test")
+                and not node.args.args
+                and not node.decorator_list
+                and _calls_name(node, name)
+            ):
+                code = ast.get_source_segment(source, node) or ast.unparse(node)
+                checks.append(
+                    Check(
+                        "workspace_test", f"{code}\n{node.name}()", None, "statement", tuple(setup), node.lineno,
+                        f"{test_file.name}::{node.name}", str(test_file),
+                    )
+                )
+    return checks

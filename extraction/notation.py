@@ -1,0 +1,123 @@
+"""Examples written as notation or prose in a docstring → checks.
+
+- arrows: ``f(x) -> y``, ``=>``, ``==>``, ``➞``, ``→``, ``==`` (and ``assert f(x) == y`` lines);
+- prose: "f(x) returns y", "f(x) should return y", "f(x) should be y", "For x = 5, the output should be 3";
+- ``Input: ...`` / ``Output: ...`` blocks.
+Only right-hand sides that are Python literals become checks: an ambiguous example is dropped rather
+than turned into a wrong check that would block correct programs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from extraction.check import Check
+from extraction.values import call_prefix, literal_source
+
+_ARROWS = ("==>", "->", "=>", "➞", "→", "==")
+_LEAD = re.compile(r"^\s*(?:[-*•]\s*|\d+[.)]\s*|(?:examples?|e\.g\.|for example|ex)\s*[:,]?\s*)*", re.IGNORECASE)
+_PROSE = re.compile(r"^\s*(?:returns?|should\s+(?:return|be|give|output|yield)|gives?|is|evaluates\s+to)\s+(?P<rhs>.+)$")
+_FOR = re.compile(
+    r"for\s+(?P<assigns>\w+\s*=\s*.+?)\s*,?\s+the\s+(?:output|result|answer|return value)\s+should\s+be\s+(?P<rhs>.+)$",
+    re.IGNORECASE,
+)
+_INPUT = re.compile(r"^\s*Input\s*:\s*(?P<args>.+)$", re.IGNORECASE)
+_OUTPUT = re.compile(r"^\s*Output\s*:\s*(?P<value>.+)$", re.IGNORECASE)
+_ASSIGN = re.compile(r"(\w+)\s*=\s*")
+
+
+def _rhs_literal(text: str) -> str | None:
+    text = text.strip().rstrip(".;")
+    literal = literal_source(text)
+    if literal is None:
+        # "3 (because ...)" or "3, since ..." : keep the leading literal only when unambiguous.
+        match = re.match(r"^(\S+?)[,;]?\s+(?:because|since|as|\().*$", text)
+        literal = literal_source(match.group(1)) if match else None
+    return literal
+
+
+def _arrow_check(line: str, name: str, lineno: int | None) -> Check | None:
+    body = _LEAD.sub("", line, count=1)
+    if body.startswith("assert "):
+        body = body[len("assert ") :]
+        origin = "assert"
+    else:
+        origin = "arrow"
+    call = call_prefix(body, name)
+    if call is None:
+        return None
+    rest = body.lstrip()[len(call) :].strip()
+    for arrow in _ARROWS:
+        if rest.startswith(arrow):
+            rhs = _rhs_literal(rest[len(arrow) :])
+            if rhs is not None:
+                return Check(origin, call, rhs, "value", (), lineno, line.strip())  # type: ignore[arg-type]
+            return None
+    prose = _PROSE.match(rest)
+    if prose and origin == "arrow":
+        rhs = _rhs_literal(prose.group("rhs"))
+        if rhs is not None:
+            return Check("prose", call, rhs, "value", (), lineno, line.strip())
+    return None
+
+
+def _args_from_assignments(text: str, params: Sequence[str]) -> str | None:
+    """``x = 5, y = [1, 2]`` → ``x=5, y=[1, 2]`` when every name is a parameter and every value a literal."""
+    pieces = _ASSIGN.split(text)
+    if len(pieces) < 3 or pieces[0].strip():
+        return None
+    args = []
+    for index in range(1, len(pieces) - 1, 2):
+        name, value = pieces[index], pieces[index + 1].strip().rstrip(",").strip()
+        literal = literal_source(value)
+        if name not in params or literal is None:
+            return None
+        args.append(f"{name}={literal}")
+    return ", ".join(args)
+
+
+def _input_args(text: str, params: Sequence[str]) -> str | None:
+    text = text.strip()
+    named = _args_from_assignments(text, params)
+    if named is not None:
+        return named
+    if len(params) == 1 and literal_source(text) is not None:
+        return literal_source(text)
+    return None
+
+
+def notation_checks(docstring: str, name: str, params: Sequence[str], first_line: int | None) -> list[Check]:
+    """Arrow, prose and Input/Output examples in a docstring."""
+    checks: list[Check] = []
+    lines = docstring.splitlines()
+    call_params = [p for p in params if p not in ("self", "cls")]
+    pending_input: tuple[str, int] | None = None
+    for index, line in enumerate(lines):
+        lineno = first_line + index if first_line is not None else None
+        if line.lstrip().startswith(">>>"):
+            continue
+        check = _arrow_check(line, name, lineno)
+        if check is not None:
+            checks.append(check)
+            continue
+        found = _FOR.search(line)
+        if found:
+            args = _args_from_assignments(found.group("assigns"), call_params)
+            rhs = _rhs_literal(found.group("rhs"))
+            if args is not None and rhs is not None:
+                checks.append(Check("prose", f"{name}({args})", rhs, "value", (), lineno, line.strip()))
+            continue
+        matched_input = _INPUT.match(line)
+        if matched_input:
+            pending_input = (matched_input.group("args"), index)
+            continue
+        matched_output = _OUTPUT.match(line)
+        if matched_output and pending_input is not None:
+            args = _input_args(pending_input[0], call_params)
+            value = _rhs_literal(matched_output.group("value"))
+            if args is not None and value is not None:
+                text = f"Input: {pending_input[0].strip()} / Output: {matched_output.group('value').strip()}"
+                checks.append(Check("io_block", f"{name}({args})", value, "value", (), lineno, text))
+            pending_input = None
+    return checks

