@@ -46,6 +46,8 @@ class Budget:
     samples_per_temperature: int = 4
     max_new_tokens: int = 512
     """Tokens per generation."""
+    escalation_samples: int = 4
+    """Samples of ``max_samples`` kept for the larger tier; the first tier cannot spend them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,10 +54,14 @@ class SolveState:
         """Wall time spent so far."""
         return time.monotonic() - self.started
 
-    def can_generate(self) -> bool:
-        """Whether the budget allows one more generation."""
+    reserve: int = 0
+    """Samples held back for escalation (set when a larger tier exists)."""
+
+    def can_generate(self, layer: str) -> bool:
+        """Whether the budget allows one more generation in ``layer``."""
+        limit = self.budget.max_samples - (0 if layer == "escalate" else self.reserve)
         return (
-            self.samples < self.budget.max_samples
+            self.samples < limit
             and self.tokens < self.budget.max_tokens
             and self.seconds < self.budget.max_seconds
         )

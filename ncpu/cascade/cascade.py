@@ -64,6 +64,8 @@ class Cascade:
     ) -> Solution:
         """Run the layers until a candidate passes every check, the budget runs out, or ``cancel`` is set."""
         state = SolveState(budget=self.settings.budget, on_event=on_event)
+        if len(self.tiers) > 1 and "escalate" in self.settings.layers:
+            state.reserve = min(self.settings.budget.escalation_samples, self.settings.budget.max_samples - 1)
         try:
             if not problem.checks:
                 return self._without_checks(problem, state, cancel)
@@ -175,7 +177,7 @@ class Cascade:
         feedback: Feedback | None = None,
         seed: int | None = None,
     ) -> None:
-        if not state.can_generate():
+        if not state.can_generate(layer):
             return
         state.emit(layer, message)
         backend = tier.backend()
@@ -188,7 +190,7 @@ class Cascade:
         )
         generation = backend.generate(request, cancel)
         state.charge(layer, tier.label, temperature, generation.tokens, generation.seconds)
-        body = extract_body(request.response_prefix, generation.text, problem.stub.name)
+        body = extract_body(request.response_prefix, generation.text, problem.stub.name, problem.stub.params)
         if body is None:
             return
         self._verify(Candidate(body, layer, tier.label, temperature), problem, state, cancel)
@@ -269,7 +271,7 @@ class Cascade:
         request = build_request(problem, temperature=0.0, max_tokens=state.max_new_tokens())
         generation = tier.backend().generate(request, cancel)
         state.charge("greedy", tier.label, 0.0, generation.tokens, generation.seconds)
-        body = extract_body(request.response_prefix, generation.text, problem.stub.name)
+        body = extract_body(request.response_prefix, generation.text, problem.stub.name, problem.stub.params)
         if body is None:
             return Solution(status="no_checks", key=problem.key, message=message, **_costs(state))
         return Solution(

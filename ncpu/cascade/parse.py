@@ -10,6 +10,9 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+from collections.abc import Sequence
+
+from ncpu.cascade.rename import rename_parameters
 
 _FENCE = re.compile(r"^```[a-zA-Z0-9_-]*\s*$", re.MULTILINE)
 
@@ -72,21 +75,28 @@ def _is_placeholder(statements: list[ast.stmt]) -> bool:
     return True
 
 
-def extract_body(prefix: str, generated: str, name: str) -> str | None:
-    """Return the dedented body (ending in a newline) that the model wrote for ``name``, or ``None``."""
+def extract_body(prefix: str, generated: str, name: str, params: Sequence[str] | None = None) -> str | None:
+    """Return the dedented body (ending in a newline) that the model wrote for ``name``, or ``None``.
+
+    When ``params`` is given and the model renamed the parameters, the body is renamed back.
+    """
     candidates = []
     alone = _strip_fences(generated)
     if re.search(rf"^(async\s+)?def\s+{re.escape(name)}\b", alone, re.MULTILINE):
         candidates.append(alone)
     candidates.append(_strip_fences(prefix + generated))
     for code in candidates:
-        body = _body_from_code(code, name)
-        if body is not None:
-            return body
+        found = _body_from_code(code, name)
+        if found is None:
+            continue
+        body, written_params = found
+        if params is not None and written_params != tuple(params):
+            return rename_parameters(body, written_params, params)
+        return body
     return None
 
 
-def _body_from_code(code: str, name: str) -> str | None:
+def _body_from_code(code: str, name: str) -> tuple[str, tuple[str, ...]] | None:
     tree = _parse_prefix_of(code)
     if tree is None:
         return None
@@ -119,7 +129,18 @@ def _body_from_code(code: str, name: str) -> str | None:
         ast.parse(f"def _():\n{textwrap.indent(text, '    ')}")
     except SyntaxError:
         return None
-    return text
+    return text, _param_names(function)
+
+
+def _param_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
+    args = function.args
+    names = [a.arg for a in (*args.posonlyargs, *args.args)]
+    if args.vararg:
+        names.append(args.vararg.arg)
+    names += [a.arg for a in args.kwonlyargs]
+    if args.kwarg:
+        names.append(args.kwarg.arg)
+    return tuple(names)
 
 
 def _contains(outer: ast.AST, inner: ast.AST) -> bool:

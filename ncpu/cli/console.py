@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 from rich.console import Console
 
-out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
-err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
+# No fixed file: rich resolves sys.stdout / sys.stderr at each write, so redirection keeps working.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def error(message: str) -> None:

@@ -1,0 +1,34 @@
+"""The store key: what makes two stubs "the same problem"."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import re
+from collections.abc import Sequence
+
+from extraction.check import Check
+
+KEY_VERSION = "1"
+
+
+def _normalize_signature(signature: str) -> str:
+    return re.sub(r"\s+", " ", signature).strip()
+
+
+def _normalize_docstring(docstring: str | None) -> str:
+    if not docstring:
+        return ""
+    return "\n".join(line.rstrip() for line in inspect.cleandoc(docstring).splitlines()).strip()
+
+
+def prompt_key(signature: str, docstring: str | None, checks: Sequence[Check], entry_point: str) -> str:
+    """SHA-256 of the normalized signature, docstring, sorted check fingerprints and entry point."""
+    parts = [
+        KEY_VERSION,
+        _normalize_signature(signature),
+        _normalize_docstring(docstring),
+        *sorted(check.fingerprint() for check in checks),
+        entry_point,
+    ]
+    return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
