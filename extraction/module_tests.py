@@ -19,7 +19,9 @@ def _calls_name(node: ast.AST, name: str) -> bool:
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
             func = sub.func
-            if (isinstance(func, ast.Name) and func.id == name) or (isinstance(func, ast.Attribute) and func.attr == name):
+            if (isinstance(func, ast.Name) and func.id == name) or (
+                isinstance(func, ast.Attribute) and func.attr == name
+            ):
                 return True
     return False
 
@@ -43,7 +45,15 @@ def module_assert_checks(source: str, name: str) -> list[Check]:
                 and _calls_name(test.left, name)
             ):
                 checks.append(
-                    Check("assert", ast.unparse(test.left), ast.unparse(test.comparators[0]), "value", (), node.lineno, text)
+                    Check(
+                        "assert",
+                        ast.unparse(test.left),
+                        ast.unparse(test.comparators[0]),
+                        "value",
+                        (),
+                        node.lineno,
+                        text,
+                    )
                 )
             else:
                 checks.append(Check("assert", text, None, "statement", (), node.lineno, text))
@@ -77,10 +87,15 @@ def _imports_stub(tree: ast.Module, module: str, name: str) -> tuple[bool, list[
     aliases: list[str] = []
     found = False
     for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.endswith(short) and node.level == 0:
-            if any(alias.name == name for alias in node.names):
-                found = True
-                continue
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.endswith(short)
+            and node.level == 0
+            and any(alias.name == name for alias in node.names)
+        ):
+            found = True
+            continue
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == module or alias.name.endswith("." + short) or alias.name == short:
@@ -124,8 +139,14 @@ def workspace_test_checks(stub_path: Path, name: str, root: Path) -> list[Check]
                 code = ast.get_source_segment(source, node) or ast.unparse(node)
                 checks.append(
                     Check(
-                        "workspace_test", f"{code}\n{node.name}()", None, "statement", tuple(setup), node.lineno,
-                        f"{test_file.name}::{node.name}", str(test_file),
+                        "workspace_test",
+                        f"{code}\n{node.name}()",
+                        None,
+                        "statement",
+                        tuple(setup),
+                        node.lineno,
+                        f"{test_file.name}::{node.name}",
+                        str(test_file),
                     )
                 )
     return checks

@@ -17,7 +17,9 @@ from extraction.values import call_prefix, literal_source
 
 _ARROWS = ("==>", "->", "=>", "➞", "→", "==")
 _LEAD = re.compile(r"^\s*(?:[-*•]\s*|\d+[.)]\s*|(?:examples?|e\.g\.|for example|ex)\s*[:,]?\s*)*", re.IGNORECASE)
-_PROSE = re.compile(r"^\s*(?:returns?|should\s+(?:return|be|give|output|yield)|gives?|is|evaluates\s+to)\s+(?P<rhs>.+)$")
+_PROSE = re.compile(
+    r"^\s*(?:returns?|should\s+(?:return|be|give|output|yield)|gives?|is|evaluates\s+to)\s+(?P<rhs>.+)$"
+)
 _FOR = re.compile(
     r"for\s+(?P<assigns>\w+\s*=\s*.+?)\s*,?\s+the\s+(?:output|result|answer|return value)\s+should\s+be\s+(?P<rhs>.+)$",
     re.IGNORECASE,

@@ -38,9 +38,14 @@ def _text(node: Node, data: bytes) -> str:
 
 
 def _is_docstring(node: Node) -> bool:
-    return node.type == "expression_statement" and node.named_child_count == 1 and node.named_children[0].type in (
-        "string",
-        "concatenated_string",
+    return (
+        node.type == "expression_statement"
+        and node.named_child_count == 1
+        and node.named_children[0].type
+        in (
+            "string",
+            "concatenated_string",
+        )
     )
 
 

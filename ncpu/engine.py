@@ -68,7 +68,9 @@ class Engine:
         ``backends`` replaces the configured tiers with ready backends (tests, benchmarks).
         """
         self.settings = settings or Settings()
-        self.store = store if store is not None else (Store.open(self.settings.store_path) if self.settings.use_store else None)
+        self.store = (
+            store if store is not None else (Store.open(self.settings.store_path) if self.settings.use_store else None)
+        )
         self.sandbox = sandbox or Sandbox(self.settings.sandbox)
         self._tiers = self._make_tiers(backends)
         self._loading = threading.Lock()
@@ -82,7 +84,9 @@ class Engine:
             return tiers
         escalation = model.escalation_path
         if escalation is None and model.backend == "llama_cpp" and is_installed(LARGE_TIER):
-            tiers.append(_LazyBackend(LARGE_TIER.name, lambda: create_backend("llama_cpp", ensure_model(LARGE_TIER), model)))
+            tiers.append(
+                _LazyBackend(LARGE_TIER.name, lambda: create_backend("llama_cpp", ensure_model(LARGE_TIER), model))
+            )
         elif escalation is not None:
             tiers.append(_LazyBackend(_label(escalation), lambda: create_backend(model.backend, escalation, model)))
         return tiers

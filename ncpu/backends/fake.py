@@ -1,4 +1,4 @@
-"""A scripted backend for deterministic tests of the cascade, the server and the editors.
+r"""A scripted backend for deterministic tests of the cascade, the server and the editors.
 
 The script is a JSON file (passed as the model path)::
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ncpu.backends.base import BackendError, Generation, GenerationRequest
 from ncpu.backends.registry import register_backend
-from ncpu.cancel import CancelToken, Cancelled
+from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import ModelSettings
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from ncpu.backends.base import BackendError, Generation, GenerationRequest
 from ncpu.backends.registry import register_backend
-from ncpu.cancel import CancelToken, Cancelled
+from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import ModelSettings
 
 _CHATML = (
@@ -74,7 +74,7 @@ class LlamaCppBackend:
     def render_prompt(self, request: GenerationRequest) -> str:
         """The exact text the model sees: chat template applied, assistant answer prefilled."""
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
-        rendered = self._formatter(messages=messages)
+        rendered = self._formatter(messages=messages)  # type: ignore[arg-type]
         return rendered.prompt + request.response_prefix
 
     def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Generation:
@@ -113,10 +113,10 @@ class LlamaCppBackend:
 
     def close(self) -> None:
         """Free the model's memory."""
-        llama = getattr(self, "_llama", None)
+        llama: Any = getattr(self, "_llama", None)
         if llama is not None:
             llama.close()
-            self._llama = None
+            del self._llama
 
 
 def _factory(path: Path | None, settings: ModelSettings) -> LlamaCppBackend:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from ncpu.bench import report
 from ncpu.bench.datasets import DatasetError, load_humaneval, load_humanevalplus
@@ -30,6 +32,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=main)
 
 
+def _report_progress(label: str, index: int, total: int, record: dict[str, Any]) -> None:
+    verdict = "pass" if record["base"] else "fail"
+    note(f"{label} {index}/{total} {record['task_id']}: {record['status']} base={verdict}")
+
+
 def main(args: argparse.Namespace) -> int:
     """Run (or resume) the baseline and the cascade, then write the report and chart."""
     try:
@@ -51,7 +58,7 @@ def main(args: argparse.Namespace) -> int:
     # Benchmarks never read a store filled by an earlier run unless --store names one: each run
     # compounds only within itself, in a store that lives in its own output directory.
     store_path = args.store or out / "store"
-    runs = []
+    runs: list[tuple[str, tuple[str, ...]]] = []
     if not args.skip_baseline and settings.layers != ("greedy",):
         runs.append(("baseline", ("greedy",)))
     runs.append(("cascade", tuple(layer for layer in settings.layers if layer != "store")))
@@ -61,9 +68,12 @@ def main(args: argparse.Namespace) -> int:
         config = RunConfig(args.dataset, layers, out / f"{label}.jsonl", plus)
         started = time.monotonic()
         with Engine(run_settings) as engine:
-            run(engine, problems, config, progress=lambda i, n, r, lab=label: note(
-                f"{lab} {i}/{n} {r['task_id']}: {r['status']} base={'pass' if r['base'] else 'fail'}"
-            ))
+            run(
+                engine,
+                problems,
+                config,
+                progress=functools.partial(_report_progress, label),
+            )
         walls[label] = time.monotonic() - started
     full = report.read_records(out / "cascade.jsonl")
     baseline_path = out / "baseline.jsonl"

@@ -44,7 +44,7 @@ def load_humanevalplus(path: Path) -> list[BenchProblem]:
     """HumanEval+ (v0.1.10 format: ``base_input``, ``plus_input``, ``atol``) from a ``.jsonl`` or ``.jsonl.gz``."""
     try:
         opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
+        with opener(path, "rt", encoding="utf-8") as handle:
             rows = [json.loads(line) for line in handle if line.strip()]
     except (OSError, ValueError) as exc:
         raise DatasetError(f"cannot read HumanEval+ data {path}: {exc}") from exc

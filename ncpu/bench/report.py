@@ -77,7 +77,9 @@ def markdown(title: str, table: list[Row], full: list[dict[str, Any]], model: st
         )
     if reference:
         lines += ["", "Published greedy scores (Qwen2.5-Coder technical report, Table 16):", ""]
-        lines += [f"- {name}: HumanEval {v['humaneval']}, HumanEval+ {v['humanevalplus']}" for name, v in reference.items()]
+        lines += [
+            f"- {name}: HumanEval {v['humaneval']}, HumanEval+ {v['humanevalplus']}" for name, v in reference.items()
+        ]
     return "\n".join(lines) + "\n"
 
 

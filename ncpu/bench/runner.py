@@ -134,8 +134,13 @@ def run(
     done = finished_tasks(config.results)
     header = config.results.with_suffix(".meta.json")
     if not header.exists():
-        meta = {**asdict(config), "results": str(config.results), "machine": platform.platform(),
-                "started": time.strftime("%Y-%m-%d %H:%M:%S"), "models": engine.tier_labels}
+        meta = {
+            **asdict(config),
+            "results": str(config.results),
+            "machine": platform.platform(),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "models": engine.tier_labels,
+        }
         header.write_text(json.dumps(meta, indent=2) + "\n")
     todo = [p for p in problems if p.task_id not in done]
     with Sandbox(SCORING_LIMITS) as scorer, config.results.open("a", encoding="utf-8") as out:

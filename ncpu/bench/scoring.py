@@ -15,12 +15,13 @@ from extraction.check import Check
 from ncpu.bench.datasets import BenchProblem
 from ncpu.sandbox import Sandbox
 
-_PLUS_RUNNER = '''
+_PLUS_RUNNER = """
 import copy as _copy, json as _json, math as _math, signal as _signal
 
 def _ncpu_equal(a, b, atol):
     if isinstance(b, float) or isinstance(a, float):
-        if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+        numbers = (int, float)
+        if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, numbers) or not isinstance(b, numbers):
             return False
         if _math.isnan(a) and _math.isnan(b):
             return True
@@ -42,7 +43,7 @@ def _ncpu_score(candidate, reference, inputs, atol, per_input):
         finally:
             _signal.setitimer(_signal.ITIMER_REAL, 0)
         assert _ncpu_equal(actual, expected, atol), f"input {index} wrong"
-'''
+"""
 
 
 @dataclass(frozen=True)

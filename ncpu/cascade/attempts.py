@@ -60,11 +60,7 @@ class SolveState:
     def can_generate(self, layer: str) -> bool:
         """Whether the budget allows one more generation in ``layer``."""
         limit = self.budget.max_samples - (0 if layer == "escalate" else self.reserve)
-        return (
-            self.samples < limit
-            and self.tokens < self.budget.max_tokens
-            and self.seconds < self.budget.max_seconds
-        )
+        return self.samples < limit and self.tokens < self.budget.max_tokens and self.seconds < self.budget.max_seconds
 
     def max_new_tokens(self) -> int:
         """Tokens the next generation may use."""
@@ -83,7 +79,9 @@ class SolveState:
         """Remember the verdict, and the candidate if it is the best so far."""
         self.verdicts[candidate.body] = verdict
         self.trace.append(
-            TraceEntry(candidate.layer, candidate.body, verdict.passed, verdict.total, candidate.model, candidate.temperature)
+            TraceEntry(
+                candidate.layer, candidate.body, verdict.passed, verdict.total, candidate.model, candidate.temperature
+            )
         )
         if verdict.ok and candidate.model is not None:
             key = (candidate.layer, candidate.model, candidate.temperature)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ncpu.backends.base import Backend
-from ncpu.cancel import CancelToken, Cancelled
+from ncpu.cancel import Cancelled, CancelToken
 from ncpu.cascade.attempts import Candidate, SolveState
 from ncpu.cascade.library import library_bodies
 from ncpu.cascade.parse import extract_body

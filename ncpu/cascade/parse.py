@@ -120,7 +120,7 @@ def _body_from_code(code: str, name: str) -> tuple[str, tuple[str, ...]] | None:
     first, last = statements[0], statements[-1]
     body = textwrap.dedent("\n".join(lines[first.lineno - 1 : last.end_lineno]))
     # A statement that starts mid-line (`def f(): return 1`) has no indentation to dedent.
-    if first.col_offset and not lines[first.lineno - 1][: first.col_offset].strip() == "":
+    if first.col_offset and lines[first.lineno - 1][: first.col_offset].strip() != "":
         body = lines[first.lineno - 1][first.col_offset :] + "\n" + "\n".join(lines[first.lineno : last.end_lineno])
         body = textwrap.dedent(body)
     parts = [*moved, body]

@@ -8,7 +8,6 @@ within size caps: a result too big to be a plausible answer is refused, never co
 from __future__ import annotations
 
 import ast
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,8 +58,18 @@ def within_caps(value: Any) -> bool:
 
 # -- kinds: what an expression's values look like across all examples ------------------------------------
 
-_KIND_NAMES = {bool: "bool", int: "int", float: "float", str: "str", type(None): "none", list: "list",
-               tuple: "tuple", set: "set", frozenset: "set", dict: "dict"}
+_KIND_NAMES = {
+    bool: "bool",
+    int: "int",
+    float: "float",
+    str: "str",
+    type(None): "none",
+    list: "list",
+    tuple: "tuple",
+    set: "set",
+    frozenset: "set",
+    dict: "dict",
+}
 
 
 def _merge(kinds: set[str]) -> str:
@@ -91,6 +100,7 @@ _SIGS: dict[str, Callable[[str, str], bool]] = {
     "float": lambda k, e: k == "float",
     "bool": lambda k, e: k == "bool",
     "str": lambda k, e: k == "str",
+    "ordered": lambda k, e: k in ("int", "float", "str"),
     "seq": lambda k, e: k in ("str", "list", "tuple"),
     "lt": lambda k, e: k in ("list", "tuple"),
     "sized": lambda k, e: k in ("str", "list", "tuple", "set", "dict"),
@@ -119,7 +129,7 @@ class Op:
     """One operator of the grammar."""
 
     label: str
-    """A short name for debugging (``+``, ``len``, ``map v * k``)."""
+    """A short name for debugging (``+``, ``len``, ``filter v > k``)."""
     sigs: tuple[str, ...]
     """What each operand must look like (keys of ``_SIGS``)."""
     apply: Apply
@@ -133,9 +143,11 @@ class Op:
     leaf_right: bool = False
     """The right operand must be a parameter or constant (a comprehension's bound)."""
     cost: int = 1
+    """What the operator adds to the size of its operands."""
 
 
 # -- ast builders ------------------------------------------------------------------------------------------
+
 
 def name(ident: str) -> ast.expr:
     """A variable reference."""
@@ -153,134 +165,38 @@ def _as_generator(node: ast.expr) -> ast.expr:
     return node
 
 
-def _call(func: str, *args: ast.expr, **keywords: Any) -> ast.expr:
+def call(func: str, *args: ast.expr, **keywords: Any) -> ast.expr:
+    """A call of a builtin; one comprehension argument of an aggregate prints as a generator."""
     arguments = [_as_generator(args[0])] if func in _AGGREGATES and len(args) == 1 and not keywords else list(args)
     kws = [ast.keyword(arg=key, value=const(value)) for key, value in keywords.items()]
     return ast.Call(func=name(func), args=arguments, keywords=kws)
 
 
-def _method(obj: ast.expr, method: str, *args: ast.expr) -> ast.expr:
-    return ast.Call(func=ast.Attribute(value=obj, attr=method, ctx=ast.Load()), args=list(args), keywords=[])
+def method(obj: ast.expr, attr: str, *args: ast.expr) -> ast.expr:
+    """A method call ``obj.attr(*args)``."""
+    return ast.Call(func=ast.Attribute(value=obj, attr=attr, ctx=ast.Load()), args=list(args), keywords=[])
 
 
-def _binop(op: ast.operator) -> Build:
+def binop(op: ast.operator) -> Build:
+    """A builder for ``left <op> right``."""
     return lambda left, right: ast.BinOp(left=left, op=op, right=right)
 
 
-def _compare(op: ast.cmpop) -> Build:
+def compare(op: ast.cmpop) -> Build:
+    """A builder for the comparison ``left <op> right``."""
     return lambda left, right: ast.Compare(left=left, ops=[op], comparators=[right])
 
 
-def _index(obj: ast.expr, index: ast.expr) -> ast.expr:
-    return ast.Subscript(value=obj, slice=index, ctx=ast.Load())
+def index(obj: ast.expr, key: ast.expr) -> ast.expr:
+    """A subscript ``obj[key]``."""
+    return ast.Subscript(value=obj, slice=key, ctx=ast.Load())
 
 
-def _reverse(node: ast.expr) -> ast.expr:
-    return _index(node, ast.Slice(lower=None, upper=None, step=const(-1)))
+def reverse(node: ast.expr) -> ast.expr:
+    """The slice ``node[::-1]``."""
+    return index(node, ast.Slice(lower=None, upper=None, step=const(-1)))
 
 
-def _parity(node: ast.expr, rest: int) -> ast.expr:
-    return _compare(ast.Eq())(_binop(ast.Mod())(node, const(2)), const(rest))
-
-
-# -- guarded arithmetic -------------------------------------------------------------------------------------
-
-def _pow(base: Any, exponent: Any) -> Any:
-    if abs(exponent) > POW_BITS:
-        raise TooBig
-    if type(base) is int and type(exponent) is int and abs(base) > 1 and base.bit_length() * exponent > POW_BITS:
-        raise TooBig
-    return base**exponent
-
-
-def _repeat(seq: Any, times: int) -> Any:
-    if len(seq) * max(times, 0) > LEN_LIMIT:
-        raise TooBig
-    return seq * times
-
-
-def _parity_of(rest: int) -> Apply:
-    return lambda value: value % 2 == rest
-
-
-def _method_of(method: str) -> Apply:
-    return lambda value: getattr(value, method)()
-
-
-# -- the operator tables ------------------------------------------------------------------------------------
-
-def unary_ops() -> list[Op]:
-    """Operators of one operand, cheapest and most common first."""
-    ops = [
-        Op("neg", ("num",), operator.neg, lambda x: ast.UnaryOp(op=ast.USub(), operand=x)),
-        Op("abs", ("num",), abs, lambda x: _call("abs", x)),
-        Op("even", ("int",), _parity_of(0), lambda x: _parity(x, 0)),
-        Op("odd", ("int",), _parity_of(1), lambda x: _parity(x, 1)),
-        Op("not", ("bool",), operator.not_, lambda x: ast.UnaryOp(op=ast.Not(), operand=x)),
-        Op("len", ("sized",), len, lambda x: _call("len", x)),
-        Op("sum", ("numcoll",), sum, lambda x: _call("sum", x)),
-        Op("max", ("ordcoll",), max, lambda x: _call("max", x)),
-        Op("min", ("ordcoll",), min, lambda x: _call("min", x)),
-        Op("sorted", ("ordcoll",), sorted, lambda x: _call("sorted", x)),
-        Op("reverse", ("seq",), lambda x: x[::-1], _reverse),
-        Op("reversed", ("coll",), lambda x: list(reversed(x)), lambda x: _call("list", _call("reversed", x))),
-        Op("desc", ("ordcoll",), lambda x: sorted(x, reverse=True), lambda x: _call("sorted", x, reverse=True)),
-        Op("set", ("chars",), set, lambda x: _call("set", x)),
-        Op("uniq", ("ordcoll",), lambda x: sorted(set(x)), lambda x: _call("sorted", _call("set", x))),
-        Op("any", ("coll",), any, lambda x: _call("any", x)),
-        Op("all", ("coll",), all, lambda x: _call("all", x)),
-        Op("first", ("seq",), lambda x: x[0], lambda x: _index(x, const(0))),
-        Op("last", ("seq",), lambda x: x[-1], lambda x: _index(x, const(-1))),
-        Op("join", ("strcoll",), "".join, lambda x: _method(const(""), "join", x)),
-        Op("join_space", ("strcoll",), " ".join, lambda x: _method(const(" "), "join", x)),
-        Op("str", ("num",), str, lambda x: _call("str", x)),
-        Op("int", ("float",), int, lambda x: _call("int", x)),
-        Op("float", ("int",), float, lambda x: _call("float", x)),
-        Op("round", ("float",), round, lambda x: _call("round", x)),
-        Op("int_str", ("str",), int, lambda x: _call("int", x)),
-        Op("float_str", ("str",), float, lambda x: _call("float", x)),
-        Op("list", ("str",), list, lambda x: _call("list", x)),
-        Op("sort_chars", ("str",), lambda x: "".join(sorted(x)),
-           lambda x: _method(const(""), "join", _call("sorted", x))),
-        Op("values", ("dict",), lambda x: list(x.values()), lambda x: _call("list", _method(x, "values"))),
-        Op("keys", ("dict",), sorted, lambda x: _call("sorted", x)),
-    ]
-    for method in ("upper", "lower", "strip", "split", "title", "swapcase", "capitalize",
-                   "isdigit", "isalpha", "isupper", "islower"):
-        ops.append(Op(method, ("str",), _method_of(method), lambda x, m=method: _method(x, m)))
-    return ops
-
-
-def binary_ops() -> list[Op]:
-    """Operators of two operands."""
-    arith: list[tuple[str, Apply, ast.operator, bool]] = [
-        ("+", operator.add, ast.Add(), True), ("-", operator.sub, ast.Sub(), False),
-        ("*", operator.mul, ast.Mult(), True), ("/", operator.truediv, ast.Div(), False),
-        ("//", operator.floordiv, ast.FloorDiv(), False), ("%", operator.mod, ast.Mod(), False),
-        ("**", _pow, ast.Pow(), False),
-    ]
-    ops = [Op(label, ("num", "num"), fn, _binop(node), commutative=comm) for label, fn, node, comm in arith]
-    ops += [
-        Op("concat", ("seq", "seq"), operator.add, _binop(ast.Add()), same=True),
-        Op("repeat", ("seq", "int"), _repeat, _binop(ast.Mult())),
-        Op("max2", ("num", "num"), max, lambda a, b: _call("max", a, b), commutative=True),
-        Op("min2", ("num", "num"), min, lambda a, b: _call("min", a, b), commutative=True),
-        Op("and", ("bool", "bool"), lambda a, b: a and b, lambda a, b: ast.BoolOp(op=ast.And(), values=[a, b])),
-        Op("or", ("bool", "bool"), lambda a, b: a or b, lambda a, b: ast.BoolOp(op=ast.Or(), values=[a, b])),
-        Op("count", ("str", "str"), lambda a, b: a.count(b), lambda a, b: _method(a, "count", b)),
-        Op("count_item", ("lt", "any"), lambda a, b: a.count(b), lambda a, b: _method(a, "count", b)),
-        Op("in", ("str", "str"), lambda a, b: a in b, _compare(ast.In())),
-        Op("in_coll", ("any", "coll"), lambda a, b: a in b, _compare(ast.In())),
-        Op("index", ("seq", "int"), lambda a, b: a[b], _index),
-        Op("round_to", ("float", "int"), round, lambda a, b: _call("round", a, b)),
-        Op("startswith", ("str", "str"), lambda a, b: a.startswith(b), lambda a, b: _method(a, "startswith", b)),
-        Op("endswith", ("str", "str"), lambda a, b: a.endswith(b), lambda a, b: _method(a, "endswith", b)),
-        Op("split_on", ("str", "str"), lambda a, b: a.split(b), lambda a, b: _method(a, "split", b)),
-        Op("join_with", ("str", "strcoll"), lambda a, b: a.join(b), lambda a, b: _method(a, "join", b)),
-    ]
-    for label, fn, cmp_node in (("==", operator.eq, ast.Eq()), ("!=", operator.ne, ast.NotEq())):
-        ops.append(Op(label, ("any", "any"), fn, _compare(cmp_node), same=True, commutative=True))
-    for label, fn, cmp_node in (("<", operator.lt, ast.Lt()), ("<=", operator.le, ast.LtE()),
-                                (">", operator.gt, ast.Gt()), (">=", operator.ge, ast.GtE())):
-        ops.append(Op(label, ("any", "any"), fn, _compare(cmp_node), same=True))
-    return ops
+def parity(node: ast.expr, rest: int) -> ast.expr:
+    """The test ``node % 2 == rest``."""
+    return compare(ast.Eq())(binop(ast.Mod())(node, const(2)), const(rest))

@@ -119,7 +119,7 @@ def _call_args(check: Check, params: Sequence[str]) -> tuple[Any, ...] | None:
 def _key(values: tuple[Any, ...]) -> str | None:
     try:
         return repr([(type(v).__name__, v) for v in values])
-    except Exception:  # noqa: BLE001 - a value we cannot compare is a value we cannot use
+    except Exception:
         return None
 
 
@@ -139,7 +139,9 @@ def _matches(outputs: tuple[Any, ...], expected: tuple[Any, ...]) -> bool:
     return all(values_equal(a, e) for a, e in zip(outputs, expected, strict=True))
 
 
-def template_bodies(params: Sequence[str], checks: Sequence[Check], *, limit: int = 2000, time_budget_s: float = 0.5) -> list[str]:
+def template_bodies(
+    params: Sequence[str], checks: Sequence[Check], *, limit: int = 2000, time_budget_s: float = 0.5
+) -> list[str]:
     """Candidate bodies, those reproducing every usable example first; ``[]`` when no example is usable."""
     rows: list[tuple[Any, ...]] = []
     expected: list[Any] = []
@@ -200,10 +202,10 @@ def template_bodies(params: Sequence[str], checks: Sequence[Check], *, limit: in
             for right_expr, right in pool:
                 if left_expr in constant_exprs and right_expr in constant_exprs:
                     continue
-                for template, function in _BINARY:
+                for template, binary in _BINARY:
                     l_text = left_expr if " " not in left_expr else f"({left_expr})"
                     r_text = right_expr if " " not in right_expr else f"({right_expr})"
-                    _try(add, template.format(l_text, r_text), function, (left, right), level)
+                    _try(add, template.format(l_text, r_text), binary, (left, right), level)
         levels.append(level)
     return matching[:limit]
 
@@ -217,6 +219,6 @@ def _try(
 ) -> None:
     try:
         values = tuple(function(*args) for args in zip(*columns, strict=True))
-    except Exception:  # noqa: BLE001 - an expression that fails on an example is simply not a candidate
+    except Exception:
         return
     add(expr, values, level)

@@ -24,9 +24,7 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-samples", type=int, help="model generations per stub")
     group.add_argument("--max-seconds", type=float, help="wall-clock seconds per stub")
     group.add_argument("--max-tokens", type=int, help="generated tokens per stub")
-    group.add_argument(
-        "--layers", help=f"comma-separated cascade layers to run (default: all of {','.join(LAYERS)})"
-    )
+    group.add_argument("--layers", help=f"comma-separated cascade layers to run (default: all of {','.join(LAYERS)})")
     group.add_argument("--store", type=Path, metavar="DIR", help="store directory (default: user cache)")
     group.add_argument("--no-store", action="store_true", help="neither read nor write the store")
     group.add_argument("--threads", type=int, help="CPU threads for the model")

@@ -12,12 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from extraction import find_stubs, read_source
 from extraction.errors import SourceError
+from ncpu.cascade.solution import LayerEvent, Solution
 from ncpu.cli.console import err, error, note, out
 from ncpu.cli.files import FileChanged, digest, python_files, replace_atomically
 from ncpu.cli.model_setup import prepare_models
 from ncpu.cli.options import UsageError, add_engine_options, settings_from_args
 from ncpu.cli.report import StubOutcome, summary_table, write_json
-from ncpu.cascade.solution import Solution
 from ncpu.edit import solution_note, splice
 from ncpu.engine import Engine
 from ncpu.problem import Problem
@@ -95,10 +95,10 @@ def run(args: argparse.Namespace) -> int:
                 for problem in item.problems:
                     name = problem.stub.qualified_name
                     progress.update(task, description=f"{item.path.name}:{name}")
-                    solution = engine.solve(
-                        problem,
-                        on_event=lambda e, n=name: progress.update(task, description=f"{n}: {e.message}"),
-                    )
+                    def show(event: LayerEvent, stub_name: str = name) -> None:
+                        progress.update(task, description=f"{stub_name}: {event.message}")
+
+                    solution = engine.solve(problem, on_event=show)
                     outcomes.append(StubOutcome(item.path, name, problem.stub.line, len(problem.checks), solution))
                     solved.append((problem, solution))
                     progress.advance(task)

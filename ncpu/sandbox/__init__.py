@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import os
 import select
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from extraction.check import Check
-from ncpu.cancel import CancelToken, Cancelled
+from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import SandboxLimits
 from ncpu.sandbox.protocol import ProtocolError, checks_to_wire, read_frame, verdict_from_wire, write_frame
 from ncpu.sandbox.verdict import CheckResult, Verdict
@@ -81,16 +82,12 @@ class _Worker:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 self.process.kill()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not fail
-            pass
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
 
 
 class Sandbox:

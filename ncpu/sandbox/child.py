@@ -113,6 +113,6 @@ def run_candidate(request: dict[str, Any], workdir: str, result_fd: int, token: 
             data = data[write_result(result_fd, data) :]
     except MemoryError:
         code = 3
-    except BaseException:  # noqa: BLE001 - the worker reports the exit status instead
+    except BaseException:
         code = 4
     os._exit(code)

@@ -46,9 +46,7 @@ def values_equal(actual: Any, expected: Any) -> bool:
             return True
         return math.isclose(actual, expected, rel_tol=REL_TOL, abs_tol=ABS_TOL)
     if isinstance(expected, list | tuple) and type(actual) is type(expected):
-        return len(actual) == len(expected) and all(
-            values_equal(a, e) for a, e in zip(actual, expected, strict=True)
-        )
+        return len(actual) == len(expected) and all(values_equal(a, e) for a, e in zip(actual, expected, strict=True))
     if isinstance(expected, dict) and isinstance(actual, dict):
         return actual.keys() == expected.keys() and all(values_equal(actual[k], expected[k]) for k in expected)
     result = actual == expected
@@ -75,7 +73,7 @@ def run_check(namespace: dict[str, Any], check: Check) -> CheckResult:
     try:
         for statement in check.setup:
             exec(compile(statement, "<setup>", "exec"), scope)
-    except BaseException as exc:  # noqa: BLE001 - everything is a failed check here
+    except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             return CheckResult(passed=False, error=f"setup exited: {_describe_exception(exc)}")
         return CheckResult(passed=False, error=f"setup failed: {_describe_exception(exc)}")
@@ -84,14 +82,14 @@ def run_check(namespace: dict[str, Any], check: Check) -> CheckResult:
             exec(compile(check.call, "<check>", "exec"), scope)
         except AssertionError as exc:
             return CheckResult(passed=False, error=_describe_exception(exc) if str(exc) else "assertion failed")
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             return CheckResult(passed=False, error=_describe_exception(exc))
         return CheckResult(passed=True)
     stdout = io.StringIO()
     try:
         with contextlib.redirect_stdout(stdout):
             actual = eval(compile(check.call, "<check>", "eval"), scope)
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         if check.mode == "raises" and any(cls.__name__ == check.expected for cls in type(exc).__mro__):
             return CheckResult(passed=True, actual=_describe_exception(exc))
         return CheckResult(passed=False, error=_describe_exception(exc))
@@ -104,7 +102,7 @@ def run_check(namespace: dict[str, Any], check: Check) -> CheckResult:
     try:
         expected = eval(compile(check.expected or "None", "<expected>", "eval"), scope)
         passed = values_equal(actual, expected)
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         return CheckResult(passed=False, actual=_short_repr(actual), error=f"comparison failed: {exc}")
     return CheckResult(passed=passed, actual=_short_repr(actual))
 
@@ -116,7 +114,7 @@ def run_checks(program: str, checks: Sequence[Check], filename: str = "<candidat
             module = load_module(program, filename)
     except SyntaxError as exc:
         return Verdict.failed(len(checks), f"SyntaxError: {exc.msg} (line {exc.lineno})")
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         return Verdict.failed(len(checks), f"module failed to load: {_describe_exception(exc)}")
     results = tuple(run_check(module.__dict__, check) for check in checks)
     return Verdict(results=results, total=len(checks))

@@ -145,8 +145,11 @@ def main() -> None:
             return
         try:
             response = run_request(request, out_fd)
-        except Exception as exc:  # noqa: BLE001 - report, keep serving
-            response = {"index": None, "verdict": verdict_to_wire(Verdict.failed(len(request.get("checks", [])), f"sandbox error: {exc}"))}
+        except Exception as exc:
+            response = {
+                "index": None,
+                "verdict": verdict_to_wire(Verdict.failed(len(request.get("checks", [])), f"sandbox error: {exc}")),
+            }
         write_frame(out_fd, {"done": True, **response})
 
 

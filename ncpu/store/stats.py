@@ -77,7 +77,10 @@ def format_stats(stats: StoreStats) -> str:
         lines += ["", "solved by layer:"]
         lines += [f"  {layer:<12} {count}" for layer, count in sorted(stats.per_layer.items(), key=lambda i: -i[1])]
     if stats.per_model_temperature:
-        lines += ["", f"  {'model':<40} {'temp':>5} {'samples':>8} {'solves':>7} {'rate':>6} {'tokens':>8} {'seconds':>8}"]
+        lines += [
+            "",
+            f"  {'model':<40} {'temp':>5} {'samples':>8} {'solves':>7} {'rate':>6} {'tokens':>8} {'seconds':>8}",
+        ]
         for key, line in sorted(stats.per_model_temperature.items()):
             model, temperature = key.rsplit("|", 1)
             rate = line["solves"] / line["samples"] if line["samples"] else 0.0

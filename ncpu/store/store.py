@@ -161,11 +161,13 @@ class Store:
     def temperature_order(self, temperatures: Sequence[float], model: str | None) -> tuple[float, ...]:
         """Temperatures by past success per sample (Laplace-smoothed); ties keep the given order."""
         per = self.stats().per_model_temperature
+
         def rate(temperature: float) -> float:
             line = per.get(f"{model}|{temperature:g}")
             if line is None:
                 return 0.5
             return (line["solves"] + 1) / (line["samples"] + 2)
+
         ranked = sorted(enumerate(temperatures), key=lambda pair: (-rate(pair[1]), pair[0]))
         return tuple(t for _, t in ranked)
 

@@ -22,8 +22,21 @@ pytestmark = [
 
 def _solve(paths: list[Path], store: Path, report: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ncpu", "solve", *map(str, paths), "--store", str(store), "--json", str(report),
-         "--no-escalate", "--max-seconds", "120", *extra],
+        [
+            sys.executable,
+            "-m",
+            "ncpu",
+            "solve",
+            *map(str, paths),
+            "--store",
+            str(store),
+            "--json",
+            str(report),
+            "--no-escalate",
+            "--max-seconds",
+            "120",
+            *extra,
+        ],
         capture_output=True,
         text=True,
         timeout=900,

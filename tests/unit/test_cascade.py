@@ -31,8 +31,15 @@ def _problem(source: str = SOURCE) -> Problem:
     return Problem.from_source(source, find_stubs(source)[0])
 
 
-def _engine(store_dir: Path, sandbox: Sandbox, script: list[str], *, layers: tuple[str, ...] = MODEL_LAYERS,
-            extra: list[ScriptedBackend] | None = None, **budget: object) -> tuple[Engine, ScriptedBackend]:
+def _engine(
+    store_dir: Path,
+    sandbox: Sandbox,
+    script: list[str],
+    *,
+    layers: tuple[str, ...] = MODEL_LAYERS,
+    extra: list[ScriptedBackend] | None = None,
+    **budget: object,
+) -> tuple[Engine, ScriptedBackend]:
     backend = ScriptedBackend({"mul": script, "add": script, "plus": script})
     settings = Settings(layers=layers, budget=dataclasses.replace(Budget(), **budget))  # type: ignore[arg-type]
     engine = Engine(settings, store=Store.open(store_dir), sandbox=sandbox, backends=[backend, *(extra or [])])
@@ -96,7 +103,7 @@ def test_template_layer_solves_without_the_model(store_dir: Path, sandbox: Sandb
 
 
 def test_library_reuses_a_verified_program_by_behaviour(store_dir: Path, sandbox: Sandbox) -> None:
-    engine, backend = _engine(store_dir, sandbox, ["def mul(x, y):\n    return x * y\n"])
+    engine, _ = _engine(store_dir, sandbox, ["def mul(x, y):\n    return x * y\n"])
     assert engine.solve(_problem()).verified
     other = SOURCE.replace("mul", "times").replace("Multiply.", "Product of two numbers.")
     engine2, backend2 = _engine(store_dir, sandbox, [], layers=("library", "greedy"))

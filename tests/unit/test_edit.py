@@ -37,7 +37,10 @@ def test_splice_replaces_only_the_placeholder_and_keeps_indentation() -> None:
     assert '        """\n        # ncpu: verified (greedy, 1/1 checks passed)\n        return 1.0\n' in text
     assert "        pass\n" not in text
     ast.parse(text)
-    assert text.replace("        # ncpu: verified (greedy, 1/1 checks passed)\n        return 1.0", "        pass") == SOURCE
+    assert (
+        text.replace("        # ncpu: verified (greedy, 1/1 checks passed)\n        return 1.0", "        pass")
+        == SOURCE
+    )
 
 
 def test_docstring_only_body_gets_a_new_line() -> None:

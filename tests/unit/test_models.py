@@ -21,7 +21,9 @@ def _fake_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, blobs: list[by
         monkeypatch.setitem(sys.modules, f"fake_chunk_part{index}", module)
     whole = b"".join(blobs)
     monkeypatch.setenv("NCPU_MODELS_DIR", str(tmp_path / "models"))
-    return PackagedModel("test", "tiny", "fake_chunk_part", len(blobs), len(whole), hashlib.sha256(whole).hexdigest(), "x")
+    return PackagedModel(
+        "test", "tiny", "fake_chunk_part", len(blobs), len(whole), hashlib.sha256(whole).hexdigest(), "x"
+    )
 
 
 def test_assembles_in_order_and_verifies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
