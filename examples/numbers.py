@@ -8,6 +8,8 @@ def add(a: int, b: int) -> int:
     5
     >>> add(-1, 1)
     0
+    >>> add(10, 5)
+    15
     """
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from ncpu.backends.base import Backend
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.cascade.attempts import Candidate, SolveState
+from ncpu.cascade.evidence import strong_enough_for_behavioural_match
 from ncpu.cascade.library import library_bodies
 from ncpu.cascade.parse import extract_body
 from ncpu.cascade.prompts import Feedback, build_request
@@ -89,11 +90,14 @@ class Cascade:
     def _run_layer(self, layer: str, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
         if layer == "store":
             self._store_layer(problem, state, cancel)
-        elif layer == "library":
-            self._batch_layer("library", self._library_bodies(problem), problem, state, cancel)
-        elif layer == "template":
-            bodies = [] if problem.stub.is_method else template_bodies(_params(problem), problem.checks)
-            self._batch_layer("template", bodies, problem, state, cancel)
+        elif layer in ("library", "template"):
+            if not strong_enough_for_behavioural_match(problem.checks):
+                return
+            if layer == "library":
+                bodies = self._library_bodies(problem)
+            else:
+                bodies = [] if problem.stub.is_method else template_bodies(problem.stub.params, problem.checks)
+            self._batch_layer(layer, bodies, problem, state, cancel)
         elif layer == "greedy" and self.tiers:
             self._generate("greedy", "greedy", self.tiers[0], 0.0, problem, state, cancel)
         elif layer == "retry" and self.tiers:
@@ -284,10 +288,6 @@ class Cascade:
             temperature=0.0,
             **_costs(state),
         )
-
-
-def _params(problem: Problem) -> tuple[str, ...]:
-    return problem.stub.params
 
 
 def _costs(state: SolveState) -> dict[str, Any]:

@@ -19,7 +19,6 @@ SMALL_INTS = (0, 1, 2, 3, 10)
 VOWELS = "aeiouAEIOU"
 _PLAIN = frozenset({int, float, bool, str, type(None), list, tuple, set, frozenset, dict})
 _SIZED = (str, list, tuple, set, frozenset, dict)
-_AGGREGATES = frozenset({"sum", "max", "min", "any", "all", "sorted", "set"})
 
 Apply = Callable[..., Any]
 Build = Callable[..., ast.expr]
@@ -140,8 +139,8 @@ class Op:
     """Both operands must be of the same family (``str + str``, ``num < num``)."""
     commutative: bool = False
     """Operand order does not matter, so only one order is enumerated."""
-    leaf_right: bool = False
-    """The right operand must be a parameter or constant (a comprehension's bound)."""
+    leaf_last: bool = False
+    """The last operand must be a parameter or constant (a comprehension's bound, ``n % 2 == 0``)."""
     cost: int = 1
     """What the operator adds to the size of its operands."""
 
@@ -159,17 +158,10 @@ def const(value: Any) -> ast.expr:
     return ast.Constant(value=value)
 
 
-def _as_generator(node: ast.expr) -> ast.expr:
-    if isinstance(node, ast.ListComp):
-        return ast.GeneratorExp(elt=node.elt, generators=node.generators)
-    return node
-
-
 def call(func: str, *args: ast.expr, **keywords: Any) -> ast.expr:
     """A call of a builtin; one comprehension argument of an aggregate prints as a generator."""
-    arguments = [_as_generator(args[0])] if func in _AGGREGATES and len(args) == 1 and not keywords else list(args)
     kws = [ast.keyword(arg=key, value=const(value)) for key, value in keywords.items()]
-    return ast.Call(func=name(func), args=arguments, keywords=kws)
+    return ast.Call(func=name(func), args=list(args), keywords=kws)
 
 
 def method(obj: ast.expr, attr: str, *args: ast.expr) -> ast.expr:

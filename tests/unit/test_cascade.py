@@ -22,6 +22,8 @@ SOURCE = '''def mul(a, b):
     6
     >>> mul(4, 5)
     20
+    >>> mul(7, 1)
+    7
     """
 '''
 MODEL_LAYERS = ("store", "greedy", "retry", "best_of_n", "escalate")
@@ -50,7 +52,7 @@ def test_greedy_solves_and_second_solve_is_a_store_hit(store_dir: Path, sandbox:
     engine, backend = _engine(store_dir, sandbox, ["def mul(a, b):\n    return a * b\n"])
     first = engine.solve(_problem())
     assert first.status == "verified" and first.layer == "greedy"
-    assert first.body == "return a * b\n" and first.checks_passed == 2
+    assert first.body == "return a * b\n" and first.checks_passed == 3
     second = engine.solve(_problem())
     assert second.status == "verified" and second.layer == "store"
     assert len(backend.requests) == 1
@@ -73,7 +75,7 @@ def test_nothing_passes_gives_a_partial_that_is_never_stored(store_dir: Path, sa
     engine, _ = _engine(store_dir, sandbox, ["def mul(a, b):\n    return 6\n"], max_samples=3)
     solution = engine.solve(_problem())
     assert solution.status == "partial"
-    assert (solution.checks_passed, solution.checks_total) == (1, 2)
+    assert (solution.checks_passed, solution.checks_total) == (1, 3)
     assert solution.samples == 3
     assert engine.lookup(_problem()) is None
     assert engine.solve(_problem()).layer != "store"
@@ -100,6 +102,13 @@ def test_template_layer_solves_without_the_model(store_dir: Path, sandbox: Sandb
     solution = engine.solve(_problem())
     assert solution.status == "verified" and solution.layer == "template"
     assert backend.requests == []
+
+
+def test_two_examples_are_not_enough_evidence_for_behavioural_layers(store_dir: Path, sandbox: Sandbox) -> None:
+    weak = SOURCE.replace("    >>> mul(7, 1)\n    7\n", "")
+    engine, backend = _engine(store_dir, sandbox, ["def mul(a, b):\n    return a * b\n"], layers=("template", "greedy"))
+    solution = engine.solve(_problem(weak))
+    assert solution.layer == "greedy" and len(backend.requests) == 1
 
 
 def test_library_reuses_a_verified_program_by_behaviour(store_dir: Path, sandbox: Sandbox) -> None:
