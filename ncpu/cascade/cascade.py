@@ -90,13 +90,13 @@ class Cascade:
     def _run_layer(self, layer: str, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
         if layer == "store":
             self._store_layer(problem, state, cancel)
-        elif layer in ("library", "template"):
-            if not strong_enough_for_behavioural_match(problem.checks):
-                return
-            if layer == "library":
-                bodies = self._library_bodies(problem)
-            else:
-                bodies = [] if problem.stub.is_method else template_bodies(problem.stub.params, problem.checks)
+        elif layer == "library":
+            # Reused bodies carry no evidence of their own: only strong example sets may pick one.
+            if strong_enough_for_behavioural_match(problem.checks):
+                self._batch_layer(layer, self._library_bodies(problem), problem, state, cancel)
+        elif layer == "template":
+            # The synthesizer weighs the evidence per body (size, leave-one-out), so it is not gated here.
+            bodies = [] if problem.stub.is_method else template_bodies(problem.stub.params, problem.checks)
             self._batch_layer(layer, bodies, problem, state, cancel)
         elif layer == "greedy" and self.tiers:
             self._generate("greedy", "greedy", self.tiers[0], 0.0, problem, state, cancel)

@@ -112,3 +112,17 @@ def examples_from_checks(params: Sequence[str], checks: Sequence[Check], name: s
         if args is not None and ok:
             examples.append(Example(args, check.mode, expected))
     return examples
+
+
+def weight(value: Any, budget: int) -> int:
+    """Count the items in a value, nested ones included, stopping once past ``budget``."""
+    if isinstance(value, str):
+        return len(value)
+    if not isinstance(value, list | tuple | set | frozenset | dict):
+        return 1
+    total = len(value)
+    for item in value.items() if isinstance(value, dict) else value:
+        if total > budget:
+            break
+        total += weight(item, budget - total)
+    return total

@@ -6,7 +6,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = ["RECORD_VERSION", "Attempt", "StoredProgram"]
+
 RECORD_VERSION = 1
+"""Written into every fact as ``version``; bump it when a field changes meaning."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +38,7 @@ class StoredProgram:
         return cls(
             key=str(item["key"]),
             entry_point=str(item["entry_point"]),
-            params=tuple(str(p) for p in item["params"]),
+            params=_params(item["params"]),
             body=str(item["body"]),
             function_source=str(item.get("function_source", "")),
             layer=str(item["layer"]),
@@ -74,3 +77,9 @@ class Attempt:
             seconds=float(item["seconds"]),
             solved=bool(item["solved"]),
         )
+
+
+def _params(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(p, str) for p in value):
+        raise TypeError(f"params must be a list of names, not {value!r}")
+    return tuple(value)

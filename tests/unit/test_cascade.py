@@ -42,7 +42,7 @@ def _engine(
     extra: list[ScriptedBackend] | None = None,
     **budget: object,
 ) -> tuple[Engine, ScriptedBackend]:
-    backend = ScriptedBackend({"mul": script, "add": script, "plus": script})
+    backend = ScriptedBackend({"*": script})
     settings = Settings(layers=layers, budget=dataclasses.replace(Budget(), **budget))  # type: ignore[arg-type]
     engine = Engine(settings, store=Store.open(store_dir), sandbox=sandbox, backends=[backend, *(extra or [])])
     return engine, backend
@@ -104,10 +104,13 @@ def test_template_layer_solves_without_the_model(store_dir: Path, sandbox: Sandb
     assert backend.requests == []
 
 
-def test_two_examples_are_not_enough_evidence_for_behavioural_layers(store_dir: Path, sandbox: Sandbox) -> None:
-    weak = SOURCE.replace("    >>> mul(7, 1)\n    7\n", "")
-    engine, backend = _engine(store_dir, sandbox, ["def mul(a, b):\n    return a * b\n"], layers=("template", "greedy"))
-    solution = engine.solve(_problem(weak))
+def test_two_examples_are_not_enough_evidence_for_library_reuse(store_dir: Path, sandbox: Sandbox) -> None:
+    engine, _ = _engine(store_dir, sandbox, ["def mul(a, b):\n    return a * b\n"])
+    assert engine.solve(_problem()).verified
+    weak = SOURCE.replace("    >>> mul(7, 1)\n    7\n", "").replace("mul", "times")
+    script = ["def times(a, b):\n    return a * b\n"]
+    engine2, backend = _engine(store_dir, sandbox, script, layers=("library", "greedy"))
+    solution = engine2.solve(_problem(weak))
     assert solution.layer == "greedy" and len(backend.requests) == 1
 
 
