@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -118,6 +119,12 @@ class Engine:
         for tier in self._tiers:
             tier.unload()
 
+    def _backend_for(self, tier: _LazyBackend, on_event: EventCallback | None) -> Backend:
+        """The tier's backend, announcing a (slow) first load as a progress event."""
+        if not tier.loaded and on_event is not None:
+            on_event(LayerEvent(layer="load", message=f"loading model {tier.label}"))
+        return tier.get()
+
     def lookup(self, problem: Problem) -> Solution | None:
         """A verified body from the store, without running anything (cheap: for code-action listing)."""
         if self.store is None or not problem.checks:
@@ -139,7 +146,7 @@ class Engine:
         self, problem: Problem, *, cancel: CancelToken | None = None, on_event: EventCallback | None = None
     ) -> Solution:
         """Run the cascade (blocking). Backend failures come back as a ``failed`` solution with the reason."""
-        tiers = [ModelTier(tier.label, tier.get) for tier in self._tiers]
+        tiers = [ModelTier(tier.label, functools.partial(self._backend_for, tier, on_event)) for tier in self._tiers]
         cascade = Cascade(self.settings, self.sandbox, self.store, tiers)
         try:
             return cascade.solve(problem, cancel=cancel, on_event=on_event)

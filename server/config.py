@@ -1,0 +1,119 @@
+"""The server's settings: typed, documented field by field, camelCase on the wire.
+
+A bad value is reported (naming the key) and that key keeps its default; the server never dies of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from ncpu.config import Budget, ModelSettings, SandboxLimits, Settings
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Settings under the ``ncpu`` section (``initializationOptions`` or ``didChangeConfiguration``)."""
+
+    backend: str = "llama_cpp"
+    """Backend name (``llama_cpp``, ``fake`` for tests, or a plugin's)."""
+    model_path: str | None = None
+    """A GGUF file; empty uses the embedded default model."""
+    escalation_path: str | None = None
+    """A larger GGUF to escalate to; empty uses the packaged large tier when installed."""
+    escalate: bool = True
+    """Escalate to a larger model after the first tier failed."""
+    max_samples: int = 24
+    """Model generations per solve."""
+    max_tokens: int = 12_000
+    """Generated tokens per solve."""
+    max_seconds: float = 300.0
+    """Wall-clock seconds per solve."""
+    wall_seconds: float = 5.0
+    """Sandbox wall-clock limit per candidate."""
+    memory_mb: int = 1024
+    """Sandbox memory limit per candidate."""
+    store_path: str | None = None
+    """Store directory; empty uses the user cache dir."""
+    offer_unverified: bool = False
+    """Offer clearly marked unverified bodies for stubs without examples."""
+    idle_unload_seconds: float = 600.0
+    """Free the model after this long without a solve (0 keeps it loaded)."""
+
+    def to_settings(self) -> Settings:
+        """The engine's settings."""
+        return Settings(
+            model=ModelSettings(
+                backend=self.backend,
+                model_path=Path(self.model_path).expanduser() if self.model_path else None,
+                escalation_path=Path(self.escalation_path).expanduser() if self.escalation_path else None,
+                escalate=self.escalate,
+            ),
+            budget=replace(
+                Budget(), max_samples=self.max_samples, max_tokens=self.max_tokens, max_seconds=self.max_seconds
+            ),
+            sandbox=replace(SandboxLimits(), wall_seconds=self.wall_seconds, memory_mb=self.memory_mb),
+            store_path=Path(self.store_path).expanduser() if self.store_path else None,
+            offer_unverified=self.offer_unverified,
+        )
+
+
+_POSITIVE = {"max_samples", "max_tokens", "max_seconds", "wall_seconds", "memory_mb"}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _convert(name: str, kind: Any, value: Any) -> Any:
+    text = str(kind)
+    if value is None or value == "":
+        if "None" in text:
+            return None
+        raise ValueError("must not be empty")
+    if text.startswith("bool"):
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        return value
+    if text.startswith("int"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected an integer, got {value!r}")
+    elif text.startswith("float"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number, got {value!r}")
+        value = float(value)
+    elif not isinstance(value, str):
+        raise ValueError(f"expected a string, got {value!r}")
+    if name in _POSITIVE and value <= 0:
+        raise ValueError(f"must be positive, got {value!r}")
+    if name == "idle_unload_seconds" and value < 0:
+        raise ValueError(f"must not be negative, got {value!r}")
+    return value
+
+
+def parse_config(raw: Any) -> tuple[ServerConfig, list[str]]:
+    """Build a config from client settings; return it and one message per rejected key."""
+    if raw is None:
+        return ServerConfig(), []
+    if isinstance(raw, dict) and isinstance(raw.get("ncpu"), dict):
+        raw = raw["ncpu"]
+    if not isinstance(raw, dict):
+        return ServerConfig(), [f"ncpu settings must be an object, got {type(raw).__name__}; using defaults"]
+    known = {_camel(f.name): f for f in fields(ServerConfig)}
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in raw.items():
+        spec = known.get(key)
+        if spec is None:
+            problems.append(f"unknown setting ncpu.{key} ignored")
+            continue
+        try:
+            values[spec.name] = _convert(spec.name, spec.type, value)
+        except ValueError as exc:
+            problems.append(f"setting ncpu.{key} {exc}; using the default")
+    return ServerConfig(**values), problems
+
+
+__all__ = ["ServerConfig", "parse_config"]

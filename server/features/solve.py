@@ -1,0 +1,183 @@
+"""``ncpu.solve`` and ``ncpu.solveFile``: the cascade off the event loop, with progress and cancellation.
+
+The engine runs in a worker thread with its own ``CancelToken``: ``$/cancelRequest`` cancels the
+command's task (which sets the token) and ``window/workDoneProgress/cancel`` sets it directly. When the
+solve ends, the stub is looked up again in the document's current text, so edits made meanwhile are
+kept: the body lands where the stub is now, or not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from lsprotocol import types
+
+from ncpu.cancel import Cancelled, CancelToken
+from ncpu.cascade.solution import LayerEvent, Solution
+from server.edits import body_edit
+from server.features.code_actions import SOLVE, SOLVE_FILE
+from server.server import NcpuServer, PartialResult
+
+
+class _Progress:
+    """One work-done progress, created if the client supports it; ``end`` always runs."""
+
+    def __init__(self, ls: NcpuServer, title: str, cancel: CancelToken) -> None:
+        self.ls = ls
+        self.title = title
+        self.cancel = cancel
+        self.token: str | None = None
+        self.loop = asyncio.get_running_loop()
+
+    async def __aenter__(self) -> _Progress:
+        window = self.ls.client_capabilities.window
+        if window is None or not window.work_done_progress:
+            return self
+        token = f"ncpu-{uuid.uuid4().hex}"
+        try:
+            await self.ls.work_done_progress.create_async(token)
+        except Exception:
+            return self
+        self.token = token
+        self.ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=self.title, cancellable=True))
+        future = self.ls.work_done_progress.tokens.get(token)
+        if future is not None:
+            future.add_done_callback(lambda f: self.cancel.cancel() if f.cancelled() else None)
+        return self
+
+    def report(self, message: str) -> None:
+        """Report from any thread."""
+        if self.token is not None:
+            report = types.WorkDoneProgressReport(message=message, cancellable=True)
+            self.loop.call_soon_threadsafe(self.ls.work_done_progress.report, self.token, report)
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.token is not None:
+            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message="done"))
+            self.ls.work_done_progress.tokens.pop(self.token, None)
+
+
+async def _run_engine(ls: NcpuServer, problem: Any, cancel: CancelToken, report: Callable[[str], None]) -> Solution:
+    def on_event(event: LayerEvent) -> None:
+        report(event.message)
+
+    engine = ls.engine
+    try:
+        return await asyncio.to_thread(engine.solve, problem, cancel=cancel, on_event=on_event)
+    except asyncio.CancelledError:
+        cancel.cancel()
+        raise
+    except Cancelled:
+        return Solution(status="cancelled", key=problem.key, message="cancelled")
+
+
+async def _apply(ls: NcpuServer, uri: str, name: str, key: str, solution: Solution) -> str:
+    """Insert a verified body into the document as it is now; return what happened."""
+    document = ls.workspace.get_text_document(uri)
+    entry = ls.documents.get(document)
+    stub = entry.stub_named(name)
+    if stub is None:
+        return f"{name} is no longer a stub (edited or removed while solving): nothing inserted"
+    if entry.problem(stub).key != key:
+        return f"{name} changed while solving (signature, docstring or examples): solve it again"
+    result = await ls.workspace_apply_edit_async(
+        types.ApplyWorkspaceEditParams(edit=body_edit(document, stub, solution), label=f"ncpu: solve {name}")
+    )
+    if not result.applied:
+        return f"the editor refused the edit for {name}: {result.failure_reason or 'no reason given'}"
+    return ""
+
+
+def _cancel_on_request_cancel(ls: NcpuServer) -> CancelToken:
+    """A token set when the client cancels the ``workspace/executeCommand`` request being served.
+
+    pygls runs command handlers behind the request's own future; ``$/cancelRequest`` cancels that
+    future (and answers the client) but not the handler's task, so the link is made here.
+    """
+    cancel = CancelToken()
+    msg_id = ls.protocol.msg_id
+    request = ls.protocol._request_futures.get(msg_id) if msg_id is not None else None
+    if request is not None:
+        request.add_done_callback(lambda f: cancel.cancel() if f.cancelled() else None)
+    return cancel
+
+
+async def solve_stub(
+    ls: NcpuServer,
+    uri: str,
+    name: str,
+    progress: _Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> dict[str, Any]:
+    """Solve one stub and apply a verified body; return a summary for the caller."""
+    document = ls.workspace.get_text_document(uri)
+    entry = ls.documents.get(document)
+    stub = entry.stub_named(name)
+    if stub is None:
+        ls.tell(f"ncpu: no stub named {name} in this file", types.MessageType.Warning)
+        return {"status": "no_stub", "message": f"no stub named {name}"}
+    problem = entry.problem(stub)
+    if cancel is None:
+        cancel = progress.cancel if progress is not None else CancelToken()
+    ls.last_solve = time.monotonic()
+    if progress is None:
+        async with _Progress(ls, f"ncpu: solving {stub.name}", cancel) as own:
+            solution = await _run_engine(ls, problem, cancel, own.report)
+    else:
+        solution = await _run_engine(ls, problem, cancel, lambda m: progress.report(f"{stub.name}: {m}"))
+    ls.last_solve = time.monotonic()
+    summary = {"status": solution.status, "layer": solution.layer, "message": solution.message}
+    if solution.status in ("verified", "unverified") and solution.body is not None:
+        problem_now = await _apply(ls, uri, name, problem.key, solution)
+        if problem_now:
+            ls.tell(f"ncpu: {problem_now}", types.MessageType.Warning)
+            summary["status"], summary["message"] = "not_applied", problem_now
+        else:
+            ls.log(f"{name}: {solution.message} ({solution.samples} samples, {solution.seconds:.1f} s)")
+    elif solution.status == "partial":
+        ls.partials[(uri, name)] = PartialResult(problem.key, solution)
+        ls.tell(f"ncpu: {name}: {solution.message}; an unverified body is offered as a separate action")
+    elif solution.status != "cancelled":
+        ls.tell(f"ncpu: {name}: {solution.message}", types.MessageType.Warning)
+    return summary
+
+
+def setup(server: NcpuServer) -> None:
+    """Register the commands."""
+
+    @server.command(SOLVE)
+    async def solve(ls: NcpuServer, *args: Any) -> dict[str, Any]:
+        if len(args) < 2 or not isinstance(args[0], str) or not isinstance(args[1], str):
+            ls.tell("ncpu.solve expects [uri, function name, version?]", types.MessageType.Error)
+            return {"status": "bad_arguments"}
+        cancel = _cancel_on_request_cancel(ls)
+        try:
+            return await solve_stub(ls, args[0], args[1], cancel=cancel)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            ls.tell(f"ncpu: solving {args[1]} failed: {exc}", types.MessageType.Error)
+            return {"status": "error", "message": str(exc)}
+
+    @server.command(SOLVE_FILE)
+    async def solve_file(ls: NcpuServer, *args: Any) -> dict[str, Any]:
+        if not args or not isinstance(args[0], str):
+            ls.tell("ncpu.solveFile expects [uri]", types.MessageType.Error)
+            return {"status": "bad_arguments"}
+        uri = args[0]
+        names = [s.qualified_name for s in ls.documents.get(ls.workspace.get_text_document(uri)).stubs]
+        results: dict[str, Any] = {}
+        cancel = CancelToken()
+        try:
+            async with _Progress(ls, f"ncpu: solving {len(names)} stubs", cancel) as progress:
+                for name in names:
+                    if cancel.cancelled:
+                        break
+                    results[name] = await solve_stub(ls, uri, name, progress)
+        except Exception as exc:
+            ls.tell(f"ncpu: solving the file failed: {exc}", types.MessageType.Error)
+        return results

@@ -1,0 +1,91 @@
+"""The language server: holds state only; each LSP method lives in a feature module under ``features/``."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from ncpu import __version__
+from ncpu.cascade.solution import Solution
+from ncpu.engine import Engine
+from server.config import ServerConfig, parse_config
+from server.documents import DocumentIndex
+
+logger = logging.getLogger("ncpu.server")
+
+
+@dataclass(frozen=True)
+class PartialResult:
+    """The best unverified body of the last solve of a stub, offered only as a labelled action."""
+
+    key: str
+    solution: Solution
+
+
+class NcpuServer(LanguageServer):
+    """State of one editor session: settings, documents, the engine and unverified results."""
+
+    def __init__(self) -> None:
+        super().__init__("ncpu", __version__)
+        self.config = ServerConfig()
+        self.documents = DocumentIndex()
+        self.partials: dict[tuple[str, str], PartialResult] = {}
+        self.last_solve = time.monotonic()
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        """The engine for the current settings (created on first use; models load on first solve)."""
+        if self._engine is None:
+            self._engine = Engine(self.config.to_settings())
+            for warning in getattr(self._engine.store, "warnings", []):
+                self.log(warning, types.MessageType.Warning)
+        return self._engine
+
+    @property
+    def engine_started(self) -> bool:
+        """Whether an engine exists (without creating one)."""
+        return self._engine is not None
+
+    def apply_settings(self, raw: object) -> None:
+        """Take new settings; report each bad key and keep its default."""
+        config, problems = parse_config(raw)
+        for problem in problems:
+            self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, f"ncpu: {problem}"))
+            self.log(problem, types.MessageType.Warning)
+        if config != self.config:
+            self.config = config
+            self.close_engine()
+            self.documents.clear()
+
+    def close_engine(self) -> None:
+        """Free the engine (models, sandbox worker, store)."""
+        if self._engine is not None:
+            engine, self._engine = self._engine, None
+            try:
+                engine.close()
+            except Exception as exc:
+                logger.warning("closing the engine failed: %s", exc)
+
+    def log(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        """Send a line to the client's log (``window/logMessage``)."""
+        self.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+    def tell(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        """Show one line to the user and log it."""
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+        self.log(message, kind)
+
+
+def create_server() -> NcpuServer:
+    """A server with every feature registered."""
+    from server.features import code_actions, diagnostics, hover, lifecycle, solve
+
+    server = NcpuServer()
+    for feature in (lifecycle, diagnostics, code_actions, hover, solve):
+        feature.setup(server)
+    return server
