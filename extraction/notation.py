@@ -13,15 +13,21 @@ import re
 from collections.abc import Sequence
 
 from extraction.check import Check
-from extraction.values import call_prefix, literal_source
+from extraction.values import call_prefix, expected_source, literal_call, literal_source
 
-_ARROWS = ("==>", "->", "=>", "➞", "→", "==")
-_LEAD = re.compile(r"^\s*(?:[-*•]\s*|\d+[.)]\s*|(?:examples?|e\.g\.|for example|ex)\s*[:,]?\s*)*", re.IGNORECASE)
+_ARROWS = ("==>", "->", "=>", "➞", "→", "==", "=")
+_LEAD = re.compile(
+    r"^\s*(?:[-*•]\s*|\d+[.)]\s*|(?:(?:examples?|for example|ex)\b|e\.g\.)\s*[:,]?\s*)*", re.IGNORECASE
+)
 _PROSE = re.compile(
     r"^\s*(?:returns?|should\s+(?:return|be|give|output|yield)|gives?|is|evaluates\s+to)\s+(?P<rhs>.+)$"
 )
 _FOR = re.compile(
     r"for\s+(?P<assigns>\w+\s*=\s*.+?)\s*,?\s+the\s+(?:output|result|answer|return value)\s+should\s+be\s+(?P<rhs>.+)$",
+    re.IGNORECASE,
+)
+_FOR_LOOSE = re.compile(
+    r"for\s+(?P<assigns>\w+\s*=\s*[^,]+),.*?\bthe\s+(?:output|result|answer|return value)\s+should\s+be\s+(?P<rhs>.+)$",
     re.IGNORECASE,
 )
 _INPUT = re.compile(r"^\s*Input\s*:\s*(?P<args>.+)$", re.IGNORECASE)
@@ -31,15 +37,18 @@ _ASSIGN = re.compile(r"(\w+)\s*=\s*")
 
 def _rhs_literal(text: str) -> str | None:
     text = text.strip().rstrip(".;")
-    literal = literal_source(text)
+    literal = expected_source(text)
+    if literal is None and "=" in text and "==" not in text:
+        # "19 - 5 - 6 = 8": the worked answer follows the last "=".
+        literal = expected_source(text.rsplit("=", 1)[1])
     if literal is None:
         # "3 (because ...)" or "3, since ..." : keep the leading literal only when unambiguous.
         match = re.match(r"^(\S+?)[,;]?\s+(?:because|since|as|\().*$", text)
-        literal = literal_source(match.group(1)) if match else None
+        literal = expected_source(match.group(1)) if match else None
     return literal
 
 
-def _arrow_check(line: str, name: str, lineno: int | None) -> Check | None:
+def _arrow_check(line: str, name: str, lineno: int | None, allow_equals: bool = True) -> Check | None:
     body = _LEAD.sub("", line, count=1)
     if body.startswith("assert "):
         body = body[len("assert ") :]
@@ -47,10 +56,14 @@ def _arrow_check(line: str, name: str, lineno: int | None) -> Check | None:
     else:
         origin = "arrow"
     call = call_prefix(body, name)
-    if call is None:
+    if call is None or not literal_call(call):
         return None
     rest = body.lstrip()[len(call) :].strip()
+    if rest.startswith("#"):  # f(x)  # => y   /   f(x)  # returns y
+        rest = rest.lstrip("#").strip()
     for arrow in _ARROWS:
+        if arrow == "=" and not allow_equals:
+            continue
         if rest.startswith(arrow):
             rhs = _rhs_literal(rest[len(arrow) :])
             if rhs is not None:
@@ -89,26 +102,43 @@ def _input_args(text: str, params: Sequence[str]) -> str | None:
     return None
 
 
+def _for_check(line: str, name: str, params: Sequence[str], lineno: int | None) -> Check | None:
+    """"For x = 5, the output should be 3" (also with words between the values and "the output")."""
+    for pattern in (_FOR, _FOR_LOOSE):
+        found = pattern.search(line)
+        if not found:
+            continue
+        args = _args_from_assignments(found.group("assigns"), params)
+        rhs = _rhs_literal(found.group("rhs"))
+        if args is not None and rhs is not None:
+            return Check("prose", f"{name}({args})", rhs, "value", (), lineno, line.strip())
+    return None
+
+
 def notation_checks(docstring: str, name: str, params: Sequence[str], first_line: int | None) -> list[Check]:
     """Arrow, prose and Input/Output examples in a docstring."""
     checks: list[Check] = []
     lines = docstring.splitlines()
     call_params = [p for p in params if p not in ("self", "cls")]
     pending_input: tuple[str, int] | None = None
+    # A docstring that defines the function with "=" (``tri(n) = 1 + n / 2``) uses "=" for rules, not examples.
+    defines = any(
+        (call := call_prefix(line, name)) is not None
+        and not literal_call(call)
+        and line.strip()[len(call) :].lstrip().startswith("=")
+        for line in lines
+    )
     for index, line in enumerate(lines):
         lineno = first_line + index if first_line is not None else None
         if line.lstrip().startswith(">>>"):
             continue
-        check = _arrow_check(line, name, lineno)
+        check = _arrow_check(line, name, lineno, allow_equals=not defines)
         if check is not None:
             checks.append(check)
             continue
-        found = _FOR.search(line)
-        if found:
-            args = _args_from_assignments(found.group("assigns"), call_params)
-            rhs = _rhs_literal(found.group("rhs"))
-            if args is not None and rhs is not None:
-                checks.append(Check("prose", f"{name}({args})", rhs, "value", (), lineno, line.strip()))
+        prose = _for_check(line, name, call_params, lineno)
+        if prose is not None:
+            checks.append(prose)
             continue
         matched_input = _INPUT.match(line)
         if matched_input:

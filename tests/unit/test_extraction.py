@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extraction import SourceError, extract_checks, find_stub, find_stubs, read_source
+from ncpu.sandbox.harness import run_checks
+
+MODULE = '''import math
+
+
+@decorator
+def a(x):
+    """Doc only."""
+
+
+def b(x): pass
+
+
+class Outer:
+    class Inner:
+        async def m(self, y):
+            ...
+
+    def done(self):
+        return 1
+
+
+def outer():
+    def inner(z):
+        raise NotImplementedError("later")
+    return inner
+
+
+def todo(x):
+    """Doc."""
+    # TODO
+
+
+def broken(:
+    pass
+'''
+
+
+def test_stub_forms_nesting_and_syntax_errors_elsewhere() -> None:
+    stubs = {s.qualified_name: s for s in find_stubs(MODULE)}
+    assert set(stubs) == {"a", "b", "Outer.Inner.m", "outer.inner", "todo"}
+    assert stubs["a"].decorators == ("decorator",) and stubs["a"].docstring == "Doc only."
+    assert stubs["Outer.Inner.m"].is_async and stubs["Outer.Inner.m"].class_name == "Inner"
+    assert stubs["Outer.Inner.m"].params == ("self", "y") and stubs["Outer.Inner.m"].indent == " " * 12
+    assert stubs["b"].signature == "def b(x):"
+    assert find_stub(MODULE, "Outer.done") is None
+
+
+def test_binary_and_non_utf8_files_get_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "bin.py").write_bytes(b"\x00\x01\x02")
+    (tmp_path / "latin.py").write_bytes("x = 'é'\n".encode("latin-1"))
+    with pytest.raises(SourceError, match="binary"):
+        read_source(tmp_path / "bin.py")
+    with pytest.raises(SourceError, match="not UTF-8"):
+        read_source(tmp_path / "latin.py")
+
+
+EXAMPLES = '''
+def f(x, y=0):
+    """Examples in every style.
+
+    >>> f(1)
+    2
+    >>> f(
+    ...     2)
+    3
+    >>> f(-1)
+    Traceback (most recent call last):
+    ValueError: negative
+    >>> f(1) == 2
+    f(3) -> 4
+    f(4) => 5
+    f(5) ==> 6
+    f(6) ➞ 7
+    f(7) → 8
+    f(8) == 9
+    f(9) returns 10
+    f(10) should return 11
+    For x = 11, the output should be 12
+    Input: x = 12, y = 0
+    Output: 13
+    assert f(13) == 14
+    f(a) -> b
+    """
+
+
+assert f(14) == 15
+'''
+SOLUTION = "\n    if x < 0:\n        raise ValueError('negative')\n    return x + 1 + y\n"
+
+
+def test_every_example_style_becomes_a_check_that_the_right_body_passes() -> None:
+    stub = find_stub(EXAMPLES, "f")
+    assert stub is not None
+    checks = extract_checks(EXAMPLES, stub)
+    origins = [c.origin for c in checks]
+    assert origins.count("doctest") == 3 and origins.count("arrow") == 6  # `f(1) == 2` repeats `f(1)` → 2
+    assert origins.count("prose") == 3 and origins.count("io_block") == 1 and origins.count("assert") == 2
+    assert all("f(a)" not in c.call for c in checks)  # bare names are prose, not code
+    program = EXAMPLES.replace('    """\n\n\nassert', '    """' + SOLUTION + "\n\nassert")
+    verdict = run_checks(program, checks)
+    assert verdict.ok, verdict
+
+
+def test_a_wrong_body_fails_the_extracted_checks() -> None:
+    stub = find_stub(EXAMPLES, "f")
+    assert stub is not None
+    checks = extract_checks(EXAMPLES.replace("assert f(14) == 15\n", ""), stub)
+    wrong = EXAMPLES.replace('    """\n\n\nassert f(14) == 15', '    """\n    return x\n')
+    verdict = run_checks(wrong, checks)
+    assert not verdict.ok and verdict.passed < verdict.total
+
+
+def test_workspace_tests_that_import_the_stub_become_checks(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    source = 'def double(x):\n    """Twice x."""\n'
+    (package / "maths.py").write_text(source)
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "test_maths.py").write_text(
+        "from pkg.maths import double\n\n\ndef test_double():\n    assert double(2) == 4\n\n\n"
+        "def test_other(tmp_path):\n    assert double(1) == 2\n"
+    )
+    stub = find_stub(source, "double")
+    assert stub is not None
+    checks = extract_checks(source, stub, path=package / "maths.py", workspace_root=tmp_path)
+    assert [c.origin for c in checks] == ["workspace_test"]
+    assert run_checks(source + "    return 2 * x\n", checks).ok
+    assert not run_checks(source + "    return x\n", checks).ok
