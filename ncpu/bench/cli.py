@@ -50,7 +50,9 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     if args.limit:
         problems = problems[: args.limit]
-    settings = settings_from_args(args)
+    # A problem without examples still gets an answer (the greedy body, never called verified), as the
+    # greedy baseline does: otherwise the cascade would score lower for want of checks, not of skill.
+    settings = dataclasses.replace(settings_from_args(args), offer_unverified=True)
     prepare_models(settings)
     name = args.name or f"{args.dataset}-{(args.model.stem if args.model else 'default')}"
     out = args.out / name

@@ -20,7 +20,7 @@ from ncpu.cascade.evidence import strong_enough_for_behavioural_match
 from ncpu.cascade.library import library_bodies
 from ncpu.cascade.parse import extract_body
 from ncpu.cascade.prompts import Feedback, build_request
-from ncpu.cascade.solution import LayerEvent, Solution
+from ncpu.cascade.solution import LayerEvent, Solution, TraceEntry
 from ncpu.cascade.templates import template_bodies
 from ncpu.config import Settings
 from ncpu.problem import Problem
@@ -278,6 +278,7 @@ class Cascade:
         body = extract_body(request.response_prefix, generation.text, problem.stub.name, problem.stub.params)
         if body is None:
             return Solution(status="no_checks", key=problem.key, message=message, **_costs(state))
+        state.trace.append(TraceEntry("greedy", body, 0, 0, tier.label, 0.0))
         return Solution(
             status="unverified",
             key=problem.key,
