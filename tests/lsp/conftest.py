@@ -99,3 +99,12 @@ def apply_text_edit(text: str, edit: types.TextEdit) -> str:
     start = sum(len(line) for line in lines[: edit.range.start.line]) + edit.range.start.character
     end = sum(len(line) for line in lines[: edit.range.end.line]) + edit.range.end.character
     return text[:start] + edit.new_text + text[end:]
+
+
+def code_action_params(uri: str, line: int = 0) -> types.CodeActionParams:
+    """A code-action request for the start of ``line``."""
+    return types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(types.Position(line, 0), types.Position(line, 0)),
+        context=types.CodeActionContext(diagnostics=[]),
+    )

@@ -15,7 +15,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pygls.lsp.client import LanguageClient
 
-from tests.lsp.conftest import RIGHT, STUB, write_script
+from tests.lsp.conftest import RIGHT, STUB, code_action_params, write_script
 
 
 async def test_cancel_request_answers_at_once_and_stops_the_work(tmp_path: Path) -> None:
@@ -51,13 +51,7 @@ async def test_cancel_request_answers_at_once_and_stops_the_work(tmp_path: Path)
         with pytest.raises(JsonRpcRequestCancelled):
             await asyncio.wait_for(pending, timeout=5)
         assert loop.time() - started < 1.0
-        actions = await client.text_document_code_action_async(
-            types.CodeActionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                range=types.Range(types.Position(0, 0), types.Position(0, 0)),
-                context=types.CodeActionContext(diagnostics=[]),
-            )
-        )
+        actions = await client.text_document_code_action_async(code_action_params(uri, 0))
         assert actions
         await asyncio.sleep(2.5)
         assert edits == []

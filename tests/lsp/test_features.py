@@ -6,7 +6,7 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.lsp.conftest import STUB, open_document
+from tests.lsp.conftest import STUB, code_action_params, open_document
 
 BROKEN = "def broken(:\n    pass\n\n\n" + STUB + "\nclass X(\n"
 
@@ -42,13 +42,7 @@ async def test_hover_shows_the_extracted_checks(client: LanguageClient, workspac
 
 async def test_a_file_with_syntax_errors_still_offers_its_stub(client: LanguageClient, workspace: Path) -> None:
     uri = open_document(client, workspace / "broken.py", BROKEN)
-    result = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(types.Position(4, 0), types.Position(4, 0)),
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
+    result = await client.text_document_code_action_async(code_action_params(uri, 4))
     assert result is not None and result[0].title == "Solve with cascade: greet"
 
 
@@ -65,13 +59,7 @@ async def test_bad_configuration_is_reported_and_the_server_keeps_working(
     texts = " ".join(m.message for m in client.messages)
     assert "ncpu.maxSamples" in texts and "ncpu.colour" in texts
     uri = open_document(client, workspace / "mod.py", STUB)
-    result = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(types.Position(0, 0), types.Position(0, 0)),
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
+    result = await client.text_document_code_action_async(code_action_params(uri, 0))
     assert result
 
 

@@ -12,7 +12,13 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from ncpu.models import embedded_model_available
-from tests.lsp.conftest import STUB, _parse_code_actions_like_editors_do, apply_text_edit, open_document
+from tests.lsp.conftest import (
+    STUB,
+    _parse_code_actions_like_editors_do,
+    apply_text_edit,
+    code_action_params,
+    open_document,
+)
 
 pytestmark = [
     pytest.mark.real_model,
@@ -39,13 +45,7 @@ async def real_client(lsp_client: LanguageClient, tmp_path: Path):
 
 
 async def _first_action(client: LanguageClient, uri: str) -> types.CodeAction:
-    result = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(types.Position(0, 0), types.Position(0, 0)),
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
+    result = await client.text_document_code_action_async(code_action_params(uri, 0))
     assert result and isinstance(result[0], types.CodeAction)
     return result[0]
 
@@ -60,7 +60,11 @@ async def test_real_model_solves_through_the_server(real_client: LanguageClient,
         types.ExecuteCommandParams(command=action.command.command, arguments=action.command.arguments)
     )
     assert result["status"] == "verified", result
-    messages = [r.message for r in next(iter(real_client.progress_reports.values())) if isinstance(r, types.WorkDoneProgressReport)]
+    messages = [
+        r.message
+        for r in next(iter(real_client.progress_reports.values()))
+        if isinstance(r, types.WorkDoneProgressReport)
+    ]
     assert any(m and m.startswith("loading model") for m in messages), messages
     change = real_client.applied_edits[0].edit.document_changes[0]  # type: ignore[attr-defined]
     edited = apply_text_edit(STUB, change.edits[0])

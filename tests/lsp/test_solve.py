@@ -4,21 +4,16 @@ import asyncio
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.lsp.conftest import RIGHT, STUB, apply_text_edit, open_document, write_script
+from tests.lsp.conftest import RIGHT, STUB, apply_text_edit, code_action_params, open_document, write_script
 
 
 async def _actions(client: LanguageClient, uri: str, line: int = 0) -> list[types.CodeAction]:
-    result = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(types.Position(line, 0), types.Position(line, 0)),
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
+    result = await client.text_document_code_action_async(code_action_params(uri, line))
     return [a for a in result or [] if isinstance(a, types.CodeAction)]
 
 
@@ -64,18 +59,20 @@ async def test_solve_reports_progress_applies_a_verified_body_and_then_hits_the_
     assert hit.edit is not None and hit.command is None and "from the store" in hit.title
 
 
-async def test_progress_cancel_stops_the_solve(client: LanguageClient, workspace: Path, tmp_path: Path) -> None:
-    slow = tmp_path / "slow.json"
-    write_script(slow, {"*": ["def greet(name):\n    return 0\n"], "__delay__": 0.3})
-    client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings={"ncpu": {"backend": "fake", "modelPath": str(slow)}})
-    )
+async def _start_slow_solve(
+    client: LanguageClient, workspace: Path, tmp_path: Path, completion: str, delay: float
+) -> tuple[str, asyncio.Future[Any]]:
+    """Reconfigure to a slow scripted model, open the stub and start solving it; return (uri, pending)."""
+    slow = write_script(tmp_path / "slow.json", {"*": [completion], "__delay__": delay})
+    settings = {"backend": "fake", "modelPath": str(slow), "storePath": str(tmp_path / "slow-store")}
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"ncpu": settings}))
     uri = open_document(client, workspace / "mod.py", STUB)
-    task = asyncio.ensure_future(
-        client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="ncpu.solve", arguments=[uri, "greet", 1])
-        )
-    )
+    params = types.ExecuteCommandParams(command="ncpu.solve", arguments=[uri, "greet", 1])
+    return uri, asyncio.ensure_future(client.workspace_execute_command_async(params))
+
+
+async def test_progress_cancel_stops_the_solve(client: LanguageClient, workspace: Path, tmp_path: Path) -> None:
+    _, task = await _start_slow_solve(client, workspace, tmp_path, "def greet(name):\n    return 0\n", 0.3)
     for _ in range(50):
         await asyncio.sleep(0.1)
         if client.progress_reports:
@@ -89,19 +86,7 @@ async def test_progress_cancel_stops_the_solve(client: LanguageClient, workspace
 async def test_edit_above_the_stub_while_solving_lands_at_the_new_place(
     client: LanguageClient, workspace: Path, tmp_path: Path
 ) -> None:
-    slow = tmp_path / "slow.json"
-    write_script(slow, {"*": [RIGHT], "__delay__": 1.0})
-    client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(
-            settings={"ncpu": {"backend": "fake", "modelPath": str(slow), "storePath": str(tmp_path / "s3")}}
-        )
-    )
-    uri = open_document(client, workspace / "mod.py", STUB)
-    task = asyncio.ensure_future(
-        client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="ncpu.solve", arguments=[uri, "greet", 1])
-        )
-    )
+    uri, task = await _start_slow_solve(client, workspace, tmp_path, RIGHT, 1.0)
     await asyncio.sleep(0.3)
     header = "import math\n\n\n"
     client.text_document_did_change(
@@ -125,19 +110,7 @@ async def test_edit_above_the_stub_while_solving_lands_at_the_new_place(
 async def test_user_filling_the_body_while_solving_is_never_overwritten(
     client: LanguageClient, workspace: Path, tmp_path: Path
 ) -> None:
-    slow = tmp_path / "slow.json"
-    write_script(slow, {"*": [RIGHT], "__delay__": 1.0})
-    client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(
-            settings={"ncpu": {"backend": "fake", "modelPath": str(slow), "storePath": str(tmp_path / "s4")}}
-        )
-    )
-    uri = open_document(client, workspace / "mod.py", STUB)
-    task = asyncio.ensure_future(
-        client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="ncpu.solve", arguments=[uri, "greet", 1])
-        )
-    )
+    uri, task = await _start_slow_solve(client, workspace, tmp_path, RIGHT, 1.0)
     await asyncio.sleep(0.3)
     mine = STUB.replace("    pass\n", "    return 'hey'  # mine\n")
     client.text_document_did_change(
