@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,6 +109,24 @@ def _imports_stub(tree: ast.Module, module: str, name: str) -> tuple[bool, list[
     return found, keep, aliases
 
 
+def _parse_test_file(path: Path) -> tuple[str, ast.Module] | None:
+    """Parse a test file once per content version (the server asks again on every edit of the stub's file)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _parse_cached(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(path: Path, mtime_ns: int, size: int) -> tuple[str, ast.Module] | None:
+    try:
+        source = read_source(path)
+        return source, ast.parse(source)
+    except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def workspace_test_checks(stub_path: Path, name: str, root: Path) -> list[Check]:
     """Test functions (no parameters) in ``test_*.py`` / ``*_test.py`` that import and call the stub."""
     try:
@@ -118,11 +137,10 @@ def workspace_test_checks(stub_path: Path, name: str, root: Path) -> list[Check]
     for test_file in _test_files(root):
         if test_file.resolve() == stub_path.resolve():
             continue
-        try:
-            source = read_source(test_file)
-            tree = ast.parse(source)
-        except (SourceError, SyntaxError, ValueError):
+        parsed = _parse_test_file(test_file)
+        if parsed is None:
             continue
+        source, tree = parsed
         found, imports, aliases = _imports_stub(tree, module, name)
         if not found:
             continue
