@@ -1,13 +1,9 @@
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-# Keep every test away from the user's real store and model cache locations unless a test opts in.
-os.environ.setdefault("NCPU_TEST", "1")
 
 
 @pytest.fixture
