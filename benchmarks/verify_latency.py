@@ -1,6 +1,9 @@
 """Per-candidate verification time: the warm forking worker against a fresh interpreter per candidate.
 
-Both run the same programs and checks (the harness) in the same run; medians and their ratio printed.
+Both run the same programs and checks through the harness, interleaved in the same run (the warm
+worker is also timed with calls back to back, where its fork of the next child is not hidden). The baseline
+writes one script per candidate (program, checks and the harness call) and runs it with
+``subprocess.run([sys.executable, script])``, with no limits or isolation at all.
 
     python benchmarks/verify_latency.py [--repeats 50]
 """
@@ -9,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import statistics
 import subprocess
 import sys
@@ -33,50 +35,75 @@ CANDIDATES = [
     ),
     ("def fact(n):\n    return 1 if n < 2 else n * fact(n - 1)\n", [Check("arrow", "fact(5)", "120")]),
     ("def vowels(s):\n    return sum(c in 'aeiou' for c in s.lower())\n", [Check("prose", "vowels('Hello')", "2")]),
+    (
+        "def close(xs, t):\n    return any(abs(a - b) < t for i, a in enumerate(xs) for b in xs[i + 1:])\n",
+        [Check("doctest", "close([1.0, 2.8, 3.0], 0.3)", "True"), Check("doctest", "close([1.0, 2.0], 0.5)", "False")],
+    ),
+    (
+        "import math\ndef is_prime(n):\n    return n > 1 and all(n % k for k in range(2, math.isqrt(n) + 1))\n",
+        [Check("doctest", "is_prime(101)", "True"), Check("doctest", "is_prime(1)", "False")],
+    ),
+    (
+        "from collections import Counter\ndef top(s):\n    return Counter(s).most_common(1)[0][0]\n",
+        [Check("assert", "assert top('abca') == 'a'", None, mode="statement")],
+    ),
 ]
-BASELINE = """import json, sys
-from extraction.check import Check
+SCRIPT = """from extraction.check import Check
 from ncpu.sandbox.harness import run_checks
-program, checks = json.load(open(sys.argv[1]))
-verdict = run_checks(program, [Check(**{**c, "setup": tuple(c["setup"])}) for c in checks])
+verdict = run_checks({program!r}, [Check(**c) for c in {checks!r}])
 print(verdict.ok)
 """
 
 
-def _baseline(directory: Path, program: str, checks: list[Check]) -> float:
-    job = directory / "job.json"
-    job.write_text(json.dumps([program, [dataclasses.asdict(c) for c in checks]]))
+def _script(directory: Path, index: int, program: str, checks: list[Check]) -> Path:
+    path = directory / f"candidate_{index}.py"
+    path.write_text(SCRIPT.format(program=program, checks=[dataclasses.asdict(c) for c in checks]))
+    return path
+
+
+def _baseline(script: Path) -> float:
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, str(directory / "run.py"), str(job)], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     assert result.stdout.strip() == "True", result.stderr
     return elapsed
 
 
+def _describe(name: str, seconds: list[float]) -> str:
+    ordered = sorted(seconds)
+    p90 = ordered[round(0.9 * (len(ordered) - 1))]
+    return f"{name}: median {1000 * statistics.median(ordered):.2f} ms, p90 {1000 * p90:.2f} ms"
+
+
 def main(repeats: int) -> None:
     warm: list[float] = []
+    burst: list[float] = []
     cold: list[float] = []
     with Sandbox() as sandbox, tempfile.TemporaryDirectory() as scratch:
-        directory = Path(scratch)
-        (directory / "run.py").write_text(BASELINE)
-        sandbox.verify(*CANDIDATES[0])  # start the worker outside the measurement
+        scripts = [_script(Path(scratch), i, program, checks) for i, (program, checks) in enumerate(CANDIDATES)]
+        started = time.perf_counter()
+        isolation = sandbox.isolation  # starts the worker, outside the measurement
+        start_ms = 1000 * (time.perf_counter() - started)
         for _ in range(repeats):
-            for program, checks in CANDIDATES:
+            for (program, checks), script in zip(CANDIDATES, scripts, strict=True):
                 started = time.perf_counter()
                 verdict = sandbox.verify(program, checks)
                 warm.append(time.perf_counter() - started)
                 assert verdict.ok, verdict
-                cold.append(_baseline(directory, program, checks))
-        isolation = sandbox.isolation
-    warm_ms, cold_ms = 1000 * statistics.median(warm), 1000 * statistics.median(cold)
-    p90 = sorted(warm)[int(0.9 * (len(warm) - 1))] * 1000
+                cold.append(_baseline(script))
+            for program, checks in CANDIDATES:  # back to back: the worker's next fork is not hidden
+                started = time.perf_counter()
+                assert sandbox.verify(program, checks).ok
+                burst.append(time.perf_counter() - started)
     print(f"candidates: {len(warm)} ({len(CANDIDATES)} programs x {repeats}); isolation: {isolation}")
-    print(f"warm forking worker: median {warm_ms:.2f} ms (p90 {p90:.2f} ms)")
-    print(f"subprocess.run([python, file]): median {cold_ms:.2f} ms")
-    print(f"speed-up: {cold_ms / warm_ms:.1f}x")
+    print(f"worker start (once): {start_ms:.0f} ms")
+    print(_describe("warm forking worker (Sandbox.verify)", warm))
+    print(_describe("  the same, calls back to back       ", burst))
+    print(_describe("subprocess.run([python, script])    ", cold))
+    print(f"speed-up (median): {statistics.median(cold) / statistics.median(warm):.1f}x")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=50, help="rounds over the candidates (default 50)")
     main(parser.parse_args().repeats)

@@ -2,18 +2,12 @@
 
 ``Sandbox`` is the only entry point. It never raises for anything a candidate does (a failed
 ``Verdict`` says what happened); it raises ``ncpu.cancel.Cancelled`` when the caller cancels.
+See ``docs/sandbox.md`` for what is isolated and what is best effort.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import dataclasses
-import os
-import select
-import signal
-import subprocess
-import sys
 import threading
 import time
 import weakref
@@ -23,71 +17,21 @@ from typing import Any
 from extraction.check import Check
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import SandboxLimits
-from ncpu.sandbox.protocol import ProtocolError, checks_to_wire, read_frame, verdict_from_wire, write_frame
+from ncpu.sandbox.connection import WorkerConnection, WorkerError
+from ncpu.sandbox.protocol import ProtocolError, checks_to_wire, verdict_from_wire
 from ncpu.sandbox.verdict import CheckResult, Verdict
 
-__all__ = ["CheckResult", "Sandbox", "Verdict"]
+__all__ = ["CheckResult", "Sandbox", "Verdict", "WorkerError"]
 
-_POLL_SECONDS = 0.02
-_START_TIMEOUT = 30.0
+_ANSWER_GRACE = 5.0
+"""Seconds past the wall limit before the caller gives up on the worker itself (it enforces the limit)."""
+_CANCEL_GRACE = 2.0
 
 
-class _Worker:
-    """One warm worker process and its pipes."""
-
-    def __init__(self, limits: SandboxLimits) -> None:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "LANG": "C.UTF-8",
-            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-        if limits.network:
-            env["NCPU_SANDBOX_NETWORK"] = "1"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "ncpu.sandbox.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
-        )
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.to_worker = self.process.stdin.fileno()
-        self.from_worker = self.process.stdout.fileno()
-        hello = self.wait_frame(time.monotonic() + _START_TIMEOUT, None)
-        if hello is None or not hello.get("ready"):
-            self.kill()
-            raise RuntimeError("the sandbox worker did not start")
-        self.isolation = str(hello.get("isolation", "unknown"))
-
-    def wait_frame(self, deadline: float, cancel: CancelToken | None) -> dict[str, Any] | None:
-        """Wait for the next frame; ``None`` on deadline; raises ``Cancelled``."""
-        while True:
-            if cancel is not None and cancel.cancelled:
-                raise Cancelled()
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            ready, _, _ = select.select([self.from_worker], [], [], min(_POLL_SECONDS, remaining))
-            if ready:
-                return read_frame(self.from_worker)
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self.process.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=5)
-        for stream in (self.process.stdin, self.process.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+def _stop(holder: list[WorkerConnection | None]) -> None:
+    worker, holder[0] = holder[0], None
+    if worker is not None:
+        worker.kill()
 
 
 class Sandbox:
@@ -95,49 +39,57 @@ class Sandbox:
 
     def __init__(self, limits: SandboxLimits | None = None) -> None:
         self.limits = limits or SandboxLimits()
-        self._worker: _Worker | None = None
         self._lock = threading.Lock()
+        self._holder: list[WorkerConnection | None] = [None]
         self._closed = False
-        self._finalizer = weakref.finalize(self, Sandbox._stop, [None])
-        atexit.register(self.close)
+        # Runs on close(), on garbage collection, or at interpreter exit: no worker outlives us.
+        self._finalizer = weakref.finalize(self, _stop, self._holder)
 
-    @staticmethod
-    def _stop(holder: list[_Worker | None]) -> None:
-        if holder[0] is not None:
-            holder[0].kill()
-
-    def _ensure_worker(self) -> _Worker:
-        if self._worker is None or not self._worker.alive():
-            if self._worker is not None:
-                self._worker.kill()
-            self._worker = _Worker(self.limits)
-            self._finalizer.detach()
-            self._finalizer = weakref.finalize(self, Sandbox._stop, [self._worker])
-        return self._worker
+    def _worker(self) -> WorkerConnection:
+        """The live worker, started (or restarted after it died) on demand. Call with the lock held."""
+        if self._closed:
+            raise RuntimeError("the sandbox is closed")
+        worker = self._holder[0]
+        if worker is None or not worker.alive():
+            _stop(self._holder)
+            self._holder[0] = worker = WorkerConnection(self.limits.network)
+        return worker
 
     @property
     def isolation(self) -> str:
-        """What isolates candidates from the network here (starts the worker if needed)."""
+        """What actually isolates candidates here; starts with ``"none:"`` when the network is reachable."""
         with self._lock:
-            return self._ensure_worker().isolation
+            return self._worker().isolation
 
     def verify(self, program: str, checks: Sequence[Check], *, cancel: CancelToken | None = None) -> Verdict:
-        """Run ``program`` (a whole module) and every check against it."""
+        """Run ``program`` (a whole module) and every check against it in a fresh child."""
         response = self._request("verify", [program], checks, cancel)
         return self._verdict(response, len(checks))
 
     def first_passing(
         self, programs: Sequence[str], checks: Sequence[Check], *, cancel: CancelToken | None = None
     ) -> tuple[int, Verdict] | None:
-        """Try cheap candidates in one child; return the first that passes every check."""
+        """Try cheap candidates in one child (one wall limit for all); return the first passing one."""
         if not programs or not checks:
             return None
         response = self._request("first", list(programs), checks, cancel)
         index = response.get("index")
-        if not isinstance(index, int) or not 0 <= index < len(programs):
+        if type(index) is not int or not 0 <= index < len(programs):
             return None
         verdict = self._verdict(response, len(checks))
         return (index, verdict) if verdict.ok else None
+
+    def close(self) -> None:
+        """Stop the worker and its candidates (idempotent)."""
+        self._closed = True
+        with self._lock:
+            self._finalizer()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _verdict(self, response: dict[str, Any], total: int) -> Verdict:
         item = response.get("verdict")
@@ -148,8 +100,6 @@ class Sandbox:
     def _request(
         self, op: str, programs: list[str], checks: Sequence[Check], cancel: CancelToken | None
     ) -> dict[str, Any]:
-        if self._closed:
-            raise RuntimeError("sandbox is closed")
         if cancel is not None:
             cancel.raise_if_cancelled()
         request = {
@@ -159,53 +109,39 @@ class Sandbox:
             "limits": dataclasses.asdict(self.limits),
         }
         with self._lock:
-            worker = self._ensure_worker()
+            for attempt in range(2):
+                worker = self._worker()
+                try:
+                    worker.send(request)
+                    break
+                except OSError:  # it died since the last request; the candidate has not run yet
+                    _stop(self._holder)
+                    if attempt:
+                        return {"error": "the sandbox worker could not take the request"}
             try:
-                write_frame(worker.to_worker, request)
                 return self._await(worker, cancel)
             except (OSError, ProtocolError) as exc:
-                worker.kill()
-                return {"error": f"sandbox worker failed: {exc}"}
+                _stop(self._holder)
+                return {"error": f"the sandbox worker died during the run ({exc}); it restarts on the next call"}
 
-    def _await(self, worker: _Worker, cancel: CancelToken | None) -> dict[str, Any]:
-        deadline = time.monotonic() + self.limits.wall_seconds + 10.0
-        child_pid: int | None = None
-        while True:
-            try:
-                frame = worker.wait_frame(deadline, cancel)
-            except Cancelled:
-                if child_pid is not None:
-                    _kill_candidate(child_pid)
-                # Drain the worker's reply so the channel stays in step.
-                worker.wait_frame(time.monotonic() + 5.0, None) if child_pid is not None else None
-                raise
-            if frame is None:
-                worker.kill()
-                return {"error": "the sandbox worker stopped answering; restarted"}
-            if "started" in frame:
-                child_pid = int(frame["started"])
-                continue
-            return frame
-
-    def close(self) -> None:
-        """Stop the worker (idempotent)."""
-        self._closed = True
-        with self._lock:
-            if self._worker is not None:
-                self._worker.kill()
-                self._worker = None
-
-    def __enter__(self) -> Sandbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _kill_candidate(pid: int) -> None:
-    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+    def _await(self, worker: WorkerConnection, cancel: CancelToken | None) -> dict[str, Any]:
+        deadline = time.monotonic() + self.limits.wall_seconds + _ANSWER_GRACE
         try:
-            target()
-            return
-        except (ProcessLookupError, PermissionError):
-            continue
+            frame = worker.wait_frame(deadline, cancel)
+        except Cancelled:
+            self._cancel_run(worker)
+            raise
+        if frame is None:
+            _stop(self._holder)
+            return {"error": "the sandbox worker stopped answering; it restarts on the next call"}
+        return frame
+
+    def _cancel_run(self, worker: WorkerConnection) -> None:
+        """Ask the worker to kill the running candidate and wait for its answer, or kill the worker."""
+        try:
+            worker.send({"op": "cancel"})
+            if worker.wait_frame(time.monotonic() + _CANCEL_GRACE, None) is not None:
+                return
+        except (OSError, ProtocolError):
+            pass
+        _stop(self._holder)

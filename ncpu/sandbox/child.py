@@ -1,42 +1,35 @@
-"""The forked candidate process: limits, a clean environment, a guard on dangerous calls, then the checks.
+"""The forked candidate process: limits, a clean environment, the audit guard, then the checks.
 
 Everything here runs in the child after ``fork()`` from the warm worker, and ends in ``os._exit``.
+The worker forks a spare child ahead of each request (so the fork is off the caller's latency); it
+prepares itself, then waits for the request on ``REQUEST_FD``. File descriptors on entry to the
+candidate: 0 is ``/dev/null``, 1 and 2 are the capped output pipe, ``RESULT_FD`` is the result pipe;
+everything else the worker had open is closed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import resource
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
-from ncpu.sandbox import harness
-from ncpu.sandbox.protocol import checks_from_wire, verdict_to_wire
+from ncpu.sandbox import guard, harness
+from ncpu.sandbox.protocol import ProtocolError, checks_from_wire, read_frame, verdict_to_wire
 
-_BLOCKED_EVENTS = {
-    "os.system": "os.system",
-    "subprocess.Popen": "starting processes",
-    "os.fork": "fork",
-    "os.forkpty": "fork",
-    "os.posix_spawn": "starting processes",
-    "os.exec": "exec",
-    "os.spawn": "starting processes",
-    "os.kill": "signalling processes",
-    "os.killpg": "signalling processes",
-    "signal.pthread_kill": "signalling threads",
-    "socket.connect": "network access",
-    "socket.bind": "network access",
-    "socket.sendto": "network access",
-    "socket.getaddrinfo": "network access",
-    "ctypes.dlopen": "loading native libraries",
-    "sys.setrecursionlimit": None,
-}
+RESULT_FD = 3
+REQUEST_FD = 4
+EXIT_MEMORY = 3
+EXIT_SETUP = 4
+EXIT_CANDIDATE = 5
 
 
 def _set_limits(limits: dict[str, Any]) -> None:
     mib = 1024 * 1024
-    cpu = int(limits["cpu_seconds"])
+    cpu = max(1, int(limits["cpu_seconds"]))
     pairs = [
         (resource.RLIMIT_CPU, (cpu, cpu + 1)),
         (resource.RLIMIT_AS, (int(limits["memory_mb"]) * mib,) * 2),
@@ -48,71 +41,63 @@ def _set_limits(limits: dict[str, Any]) -> None:
     for which, value in pairs:
         try:
             resource.setrlimit(which, value)
-        except (ValueError, OSError):
+        except (ValueError, OSError):  # e.g. a hard limit already lower than ours
             continue
 
 
-def _install_guard(workdir: str, allow_network: bool) -> None:
-    real = os.path.realpath(workdir)
-
-    def guard(event: str, args: tuple[Any, ...]) -> None:
-        if event == "open":
-            path, mode = args[0], args[1]
-            writing = isinstance(mode, str) and any(flag in mode for flag in "wax+")
-            if isinstance(mode, int) or mode is None:
-                flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
-                writing = bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC))
-            if writing and isinstance(path, str | bytes):
-                target = os.path.realpath(os.fsdecode(path))
-                if not (target == real or target.startswith(real + os.sep) or target == os.devnull):
-                    raise PermissionError(f"sandbox: writing outside the temp dir is not allowed ({target})")
-            return
-        if event in ("os.remove", "os.rename", "os.rmdir", "shutil.rmtree", "os.chmod", "os.symlink", "os.link"):
-            target = os.path.realpath(os.fsdecode(args[0])) if args and isinstance(args[0], str | bytes) else ""
-            if not (target == real or target.startswith(real + os.sep)):
-                raise PermissionError(f"sandbox: changing files outside the temp dir is not allowed ({target})")
-            return
-        for prefix, reason in _BLOCKED_EVENTS.items():
-            if event.startswith(prefix) and reason is not None:
-                if reason == "network access" and allow_network:
-                    return
-                if event.startswith("os.kill") and args and args[0] == os.getpid():
-                    return
-                raise PermissionError(f"sandbox: {reason} is not allowed")
-
-    sys.addaudithook(guard)
+def _prepare(workdir: str, request_fd: int, result_fd: int, output_fd: int) -> None:
+    """Everything that does not need the request: done right after the fork, before the caller asks."""
+    os.setsid()
+    # Copies above 10 first, so that moving them into place cannot clobber one not yet moved.
+    output, result, request = (fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (output_fd, result_fd, request_fd))
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    os.dup2(result, RESULT_FD)
+    os.dup2(request, REQUEST_FD)
+    # The worker's protocol pipes, the read ends, anything else. No Python file object owns these
+    # (the worker keeps its channel on bare duplicated fds), so nothing closes a reused number later.
+    os.closerange(REQUEST_FD + 1, 1 << 16)
+    os.chdir(workdir)
+    os.environ.clear()
+    os.environ.update({"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8"})
 
 
-def run_candidate(request: dict[str, Any], workdir: str, result_fd: int, token: str) -> None:
-    """Body of the forked child; never returns."""
-    code = 0
+def _run(request: dict[str, Any], workdir: str, token: str) -> None:
+    limits = request["limits"]
+    _set_limits(limits)
+    checks = checks_from_wire(request["checks"])
+    programs: list[str] = request["programs"]
+    write, close, dumps = os.write, os.close, json.dumps  # bound before the candidate can rebind module attributes
+    guard.install(workdir, bool(limits.get("network")))
+    if request["op"] == "first":
+        found = harness.first_passing(programs, checks)
+        payload = {"index": None} if found is None else {"index": found[0], "verdict": verdict_to_wire(found[1])}
+    else:
+        payload = {"index": 0, "verdict": verdict_to_wire(harness.run_checks(programs[0], checks))}
+    data = dumps({"token": token, **payload}).encode()
+    while data:
+        data = data[write(RESULT_FD, data) :]
+    close(RESULT_FD)  # end of report: the worker answers without waiting for our exit
+
+
+def run_candidate(workdir: str, pipes: tuple[int, int, int], token: str) -> NoReturn:
+    """Body of the forked child (``pipes``: request, result, output); waits for one request; never returns."""
+    code = EXIT_SETUP
     try:
-        os.setsid()
-        os.chdir(workdir)
-        output = os.open(os.path.join(workdir, ".output"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.dup2(output, 1)
-        os.dup2(output, 2)
-        os.environ.clear()
-        os.environ.update({"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8"})
-        limits = request["limits"]
-        _set_limits(limits)
-        checks = checks_from_wire(request["checks"])
-        programs: list[str] = request["programs"]
-        write_result = os.write
-        dumps = json.dumps
-        _install_guard(workdir, bool(limits.get("network")))
-        if request["op"] == "first":
-            found = harness.first_passing(programs, checks)
-            payload = {"index": None} if found is None else {"index": found[0], "verdict": verdict_to_wire(found[1])}
-        else:
-            payload = {"index": 0, "verdict": verdict_to_wire(harness.run_checks(programs[0], checks))}
-        data = dumps({"token": token, **payload}).encode()
-        while data:
-            data = data[write_result(result_fd, data) :]
+        _prepare(workdir, *pipes)
+        try:
+            request = read_frame(REQUEST_FD)
+        except ProtocolError:  # the worker discarded this spare child, or went away
+            os._exit(0)
+        os.close(REQUEST_FD)
+        code = EXIT_CANDIDATE
+        _run(request, workdir, token)
+        code = 0
     except MemoryError:
-        code = 3
+        code = EXIT_MEMORY
     except BaseException:
-        code = 4
+        pass
+    with contextlib.suppress(BaseException):  # what the candidate printed goes to the capped output pipe
+        sys.stdout.flush()
     os._exit(code)

@@ -1,156 +1,247 @@
 """The warm worker: a long-lived process that forks one child per candidate.
 
-Started once by ``Sandbox`` (``python -m ncpu.sandbox.worker``) with the harness already imported, so a
-candidate costs a ``fork()`` instead of a fresh interpreter. It talks to its parent over stdin/stdout
-with length-prefixed JSON frames; each candidate's result comes back over a private pipe with a
-random token, and anything else (garbage, a missing token, a crash) is a failed candidate.
+Started once by ``Sandbox`` (``python -m ncpu.sandbox.worker``) with the harness and common stdlib
+modules already imported, so a candidate costs a ``fork()`` instead of a fresh interpreter. It talks to
+its parent over stdin/stdout with length-prefixed JSON frames. Each candidate's result comes back over a
+private pipe with a random per-run token; anything else (garbage, a missing token, a crash, text on
+stdout) is a failed candidate. Candidate code never runs in this process, only in its forked children.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import importlib
+import json
 import os
 import secrets
-import select
 import shutil
 import signal
-import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ncpu.sandbox import child
-from ncpu.sandbox.isolation import isolate_network
+from ncpu.sandbox.isolation import Isolation, die_with_parent, isolate
 from ncpu.sandbox.protocol import ProtocolError, read_frame, verdict_to_wire, write_frame
 from ncpu.sandbox.verdict import Verdict
+from ncpu.sandbox.watch import Outcome, kill_group, settle, watch
 
-_RESULT_LIMIT = 32 * 1024 * 1024
+# Imported once here so that candidates using them do not pay for the import after each fork.
+_WARM_MODULES = (
+    "bisect",
+    "collections",
+    "copy",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "enum",
+    "fractions",
+    "functools",
+    "hashlib",
+    "heapq",
+    "itertools",
+    "math",
+    "operator",
+    "random",
+    "re",
+    "statistics",
+    "string",
+    "typing",
+)
+_NOTE_CHARS = 500
 
 
-def _describe_exit(status: int, limits: dict[str, Any], output_size: int) -> str:
+class _ControlClosed(Exception):
+    """The caller went away while a candidate was running."""
+
+
+def _describe_exit(status: int, limits: dict[str, Any]) -> str:
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         if sig == signal.SIGXCPU:
             return f"CPU time limit exceeded ({limits['cpu_seconds']} s)"
         if sig == signal.SIGXFSZ:
-            return "output or file size limit exceeded"
-        return f"killed by signal {sig} ({signal.Signals(sig).name})"
-    code = os.WEXITSTATUS(status)
-    if code == 3:
+            return f"file size limit exceeded ({limits['file_size_mb']} MiB)"
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = "unknown"
+        return f"killed by signal {sig} ({name})"
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+    if code == child.EXIT_MEMORY:
         return f"memory limit exceeded ({limits['memory_mb']} MiB)"
-    if output_size >= int(limits["file_size_mb"]) * 1024 * 1024:
-        return "output limit exceeded"
+    if code == child.EXIT_SETUP:
+        return "the sandbox could not set up the candidate process"
     return f"exited with status {code} before reporting a result"
 
 
-def _read_result(fd: int, deadline: float) -> tuple[bytes, bool]:
-    """Read the child's result until EOF or the deadline; return (data, timed_out)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return b"".join(chunks), True
-        ready, _, _ = select.select([fd], [], [], min(remaining, 0.5))
-        if not ready:
-            continue
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            return b"".join(chunks), False
-        size += len(chunk)
-        if size > _RESULT_LIMIT:
-            return b"", False
-        chunks.append(chunk)
+def _failed(total: int, error: str, outcome: Outcome) -> dict[str, Any]:
+    notes: tuple[str, ...] = ()
+    if outcome.output:
+        text = outcome.output.decode("utf-8", "replace")
+        notes = (f"output: {text[:_NOTE_CHARS]}{'...' if len(text) > _NOTE_CHARS else ''}",)
+    verdict = Verdict(results=(), total=total, error=error, seconds=outcome.seconds, notes=notes)
+    return {"index": None, "verdict": verdict_to_wire(verdict)}
 
 
-def _reap(pid: int, grace: float) -> int:
-    deadline = time.monotonic() + grace
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return status
-        if time.monotonic() > deadline:
-            _kill_group(pid)
-            return os.waitpid(pid, 0)[1]
-        time.sleep(0.002)
-
-
-def _kill_group(pid: int) -> None:
-    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
-        try:
-            target()
-        except (ProcessLookupError, PermissionError):
-            continue
-
-
-def run_request(request: dict[str, Any], out_fd: int) -> dict[str, Any]:
-    """Fork a child for one request and turn whatever happens into a response."""
-    import json
-
-    limits = request["limits"]
-    total = len(request["checks"])
-    workdir = tempfile.mkdtemp(prefix="ncpu-candidate-")
-    token = secrets.token_hex(16)
-    read_fd, write_fd = os.pipe()
-    started = time.monotonic()
-    pid = os.fork()
-    if pid == 0:  # the candidate
-        os.close(read_fd)
-        os.close(out_fd)
-        child.run_candidate(request, workdir, write_fd, token)
-    os.close(write_fd)
-    write_frame(out_fd, {"started": pid})
+def _message(result: bytes, token: str) -> dict[str, Any] | None:
+    """The child's report if it is a JSON object carrying this run's token, else ``None``."""
     try:
-        data, timed_out = _read_result(read_fd, started + float(limits["wall_seconds"]))
-    finally:
-        os.close(read_fd)
-    if timed_out:
-        _kill_group(pid)
-    else:
-        # The child may have left grandchildren in its group: they die with it.
-        _kill_group(pid)
-    status = _reap(pid, 1.0)
-    elapsed = time.monotonic() - started
-    try:
-        output_size = os.path.getsize(os.path.join(workdir, ".output"))
-    except OSError:
-        output_size = 0
-    shutil.rmtree(workdir, ignore_errors=True)
-    if timed_out:
-        error = f"timed out after {float(limits['wall_seconds']):g} s"
-        return {"index": None, "verdict": verdict_to_wire(Verdict.failed(total, error, elapsed))}
-    try:
-        message = json.loads(data) if data else None
+        message = json.loads(result) if result else None
     except ValueError:
-        message = None
-    if not isinstance(message, dict) or message.get("token") != token:
-        error = _describe_exit(status, limits, output_size)
-        return {"index": None, "verdict": verdict_to_wire(Verdict.failed(total, error, elapsed))}
-    message.pop("token")
-    if isinstance(message.get("verdict"), dict):
-        message["verdict"]["seconds"] = elapsed
+        return None
+    if not isinstance(message, dict) or message.pop("token", None) != token:
+        return None
     return message
 
 
-def main() -> None:
-    """Serve requests until stdin closes."""
-    in_fd, out_fd = sys.stdin.fileno(), sys.stdout.fileno()
-    # Keep the protocol channel away from anything that prints.
-    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-    isolation = isolate_network() if os.environ.get("NCPU_SANDBOX_NETWORK") != "1" else "none: network allowed"
-    write_frame(out_fd, {"ready": True, "isolation": isolation})
+def _response(outcome: Outcome, token: str, limits: dict[str, Any], total: int) -> dict[str, Any]:
+    stopped = {
+        "timeout": f"timed out after {float(limits['wall_seconds'])!r} s",
+        "output": f"output limit exceeded ({int(limits['output_bytes'])} bytes)",
+        "result": "result too large",
+        "cancelled": "cancelled",
+    }
+    if outcome.stopped is not None:
+        return _failed(total, stopped.get(outcome.stopped, outcome.stopped), outcome)
+    message = _message(outcome.result, token)
+    if message is None:
+        status = outcome.status or 0
+        if outcome.result and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+            return _failed(total, "the candidate tampered with the result channel", outcome)
+        return _failed(total, _describe_exit(status, limits), outcome)
+    if isinstance(message.get("verdict"), dict):
+        message["verdict"]["seconds"] = outcome.seconds
+    return message
+
+
+@dataclass(slots=True)
+class _Spare:
+    """A child forked ahead of time, prepared and waiting for its request."""
+
+    pid: int
+    workdir: str
+    token: str
+    request_w: int
+    result_r: int
+    output_r: int
+
+    @classmethod
+    def fork(cls) -> _Spare:
+        workdir = tempfile.mkdtemp(prefix="ncpu-candidate-")
+        token = secrets.token_hex(16)
+        request_r, request_w = os.pipe()
+        result_r, result_w = os.pipe()
+        output_r, output_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the candidate; never returns
+            child.run_candidate(workdir, (request_r, result_w, output_w), token)
+        for fd in (request_r, result_w, output_w):
+            os.close(fd)
+        return cls(pid, workdir, token, request_w, result_r, output_r)
+
+    def discard(self) -> None:
+        """Kill and reap an unused spare."""
+        kill_group(self.pid)
+        os.waitpid(self.pid, 0)
+        self.close()
+
+    def close(self) -> None:
+        for fd in (self.request_w, self.result_r, self.output_r):
+            if fd >= 0:
+                os.close(fd)
+        self.request_w = self.result_r = self.output_r = -1
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def run_request(
+    request: dict[str, Any], spare: _Spare, control_fd: int, ns_init: bool
+) -> tuple[dict[str, Any], Callable[[], None]]:
+    """Hand one request to the spare child; return the response and a cleanup to run after replying."""
+    limits = request["limits"]
+    deadline = time.monotonic() + float(limits["wall_seconds"])
+    outcome: Outcome | None = None
+
+    def cleanup() -> None:
+        if outcome is not None:
+            settle(outcome, ns_init)
+        spare.close()
+
+    try:
+        with contextlib.suppress(BrokenPipeError):  # it died early: its exit status tells why
+            write_frame(spare.request_w, request)
+        os.close(spare.request_w)
+        spare.request_w = -1  # its number may be reused before close() runs
+        pipes = (spare.result_r, spare.output_r, control_fd)
+        accept: Callable[[bytes], bool] = lambda data: _message(data, spare.token) is not None  # noqa: E731
+        outcome = watch(spare.pid, pipes, deadline, int(limits["output_bytes"]), accept, ns_init)
+    except BaseException:
+        cleanup()
+        raise
+    if outcome.stopped == "closed":
+        cleanup()
+        raise _ControlClosed()
+    return _response(outcome, spare.token, limits, len(request["checks"])), cleanup
+
+
+def serve(in_fd: int, out_fd: int, description: str, ns_init: bool) -> None:
+    """Answer requests until the caller closes the channel."""
+    write_frame(out_fd, {"ready": True, "isolation": description})
+    spare = _Spare.fork()
     while True:
         try:
             request = read_frame(in_fd)
         except ProtocolError:
+            spare.discard()
             return
+        if request.get("op") == "cancel":  # arrived after its candidate had already finished
+            continue
+        cleanup: Callable[[], None] | None = None
         try:
-            response = run_request(request, out_fd)
+            response, cleanup = run_request(request, spare, in_fd, ns_init)
+        except _ControlClosed:
+            return
         except Exception as exc:
+            error = f"sandbox error: {type(exc).__name__}: {exc}"
             response = {
                 "index": None,
-                "verdict": verdict_to_wire(Verdict.failed(len(request.get("checks", [])), f"sandbox error: {exc}")),
+                "verdict": verdict_to_wire(Verdict.failed(len(request.get("checks", [])), error)),
             }
         write_frame(out_fd, {"done": True, **response})
+        # The next fork, reaping and removing the temp dir all stay off the caller's latency. Forking
+        # before reaping is safe: everything left in the namespace was already killed in watch().
+        spare = _Spare.fork()
+        if cleanup is not None:
+            cleanup()
+
+
+def main() -> None:
+    """Isolate this process, warm it up, and serve (as init of a new PID namespace when we got one)."""
+    # The channel moves to bare fds; 0 and 1 become /dev/null so that stray prints cannot corrupt it.
+    in_fd, out_fd = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    if os.environ.get("NCPU_SANDBOX_NAMESPACES") == "0":
+        isolation = Isolation("none: namespaces turned off (NCPU_SANDBOX_NAMESPACES=0); network access is not blocked")
+    else:
+        isolation = isolate(allow_network=os.environ.get("NCPU_SANDBOX_NETWORK") == "1")
+    for name in _WARM_MODULES:
+        importlib.import_module(name)
+    gc.freeze()  # the warm heap is never collected in a child, so fewer copy-on-write page faults
+    if isolation.pid_namespace:
+        pid = os.fork()
+        if pid:  # only waits, so that the caller's kill of our process group reaches the namespace
+            os.close(in_fd)
+            os.close(out_fd)
+            status = os.waitpid(pid, 0)[1]
+            os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+        die_with_parent()
+    serve(in_fd, out_fd, isolation.description, ns_init=isolation.pid_namespace and os.getpid() == 1)
 
 
 if __name__ == "__main__":
