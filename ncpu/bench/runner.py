@@ -61,6 +61,17 @@ def answer_for(trace: Iterable[TraceEntry], layers: tuple[str, ...]) -> TraceEnt
     return best
 
 
+def spent_by(solution: Solution, layers: tuple[str, ...], answer: TraceEntry | None) -> dict[str, Any]:
+    """What a cascade limited to ``layers`` would have spent: up to its verified answer, else all its layers."""
+    if answer is not None and answer.total and answer.passed == answer.total:
+        return {"samples": answer.samples, "tokens": answer.tokens, "seconds": answer.seconds}
+    finished = [spend for spend in solution.spend if spend.layer in layers]
+    if not finished:
+        return {"samples": 0, "tokens": 0, "seconds": 0.0}
+    last = finished[-1]
+    return {"samples": last.samples, "tokens": last.tokens, "seconds": last.seconds}
+
+
 def finished_tasks(path: Path) -> set[str]:
     """Task ids already in a results file (truncated last lines are ignored)."""
     done: set[str] = set()
@@ -95,14 +106,22 @@ def solve_one(engine: Engine, scorer: Sandbox, problem: BenchProblem, config: Ru
     if len(config.layers) > 1:
         scored: dict[str, Score] = {}
         for label, layers in CUMULATIVE:
-            entry = answer_for(solution.trace, tuple(layer for layer in layers if layer in config.layers))
+            active = tuple(layer for layer in layers if layer in config.layers)
+            entry = answer_for(solution.trace, active)
+            spent = spent_by(solution, active, entry)
             if entry is None:
-                cumulative[label] = {"base": False, "plus": False, "verified": False}
+                cumulative[label] = {"base": False, "plus": False, "verified": False, "model": None, **spent}
                 continue
             result = scored.get(entry.body) or _score_entry(scorer, problem, bench_problem, entry, config.plus)
             scored[entry.body] = result
             verified = entry.passed == entry.total and entry.total > 0
-            cumulative[label] = {"base": result.base, "plus": result.plus, "verified": verified}
+            cumulative[label] = {
+                "base": result.base,
+                "plus": result.plus,
+                "verified": verified,
+                "model": entry.model,
+                **spent,
+            }
     return {
         "task_id": problem.task_id,
         "status": solution.status,

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ncpu.cascade.solution import LayerEvent, TraceEntry
+from ncpu.cascade.solution import LayerEvent, LayerSpend, TraceEntry
 from ncpu.config import Budget
 from ncpu.sandbox.verdict import Verdict
 from ncpu.store import Attempt
@@ -42,6 +42,7 @@ class SolveState:
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     best: tuple[Candidate, Verdict] | None = None
     trace: list[TraceEntry] = field(default_factory=list)
+    spend: list[LayerSpend] = field(default_factory=list)
     ledger: dict[tuple[str, str | None, float | None], _LedgerLine] = field(default_factory=dict)
 
     def emit(self, layer: str, message: str, step: int | None = None, steps: int | None = None) -> None:
@@ -80,7 +81,15 @@ class SolveState:
         self.verdicts[candidate.body] = verdict
         self.trace.append(
             TraceEntry(
-                candidate.layer, candidate.body, verdict.passed, verdict.total, candidate.model, candidate.temperature
+                candidate.layer,
+                candidate.body,
+                verdict.passed,
+                verdict.total,
+                candidate.model,
+                candidate.temperature,
+                samples=self.samples,
+                tokens=self.tokens,
+                seconds=round(self.seconds, 3),
             )
         )
         if verdict.ok and candidate.model is not None:
@@ -88,6 +97,10 @@ class SolveState:
             self.ledger.setdefault(key, _LedgerLine()).solved = True
         if self.best is None or verdict.passed > self.best[1].passed:
             self.best = (candidate, verdict)
+
+    def layer_done(self, layer: str) -> None:
+        """Note what has been spent by the end of ``layer``."""
+        self.spend.append(LayerSpend(layer, self.samples, self.tokens, round(self.seconds, 3)))
 
     def attempts(self) -> list[Attempt]:
         """The ledger entries to persist."""

@@ -75,6 +75,7 @@ class Cascade:
                     if cancel is not None:
                         cancel.raise_if_cancelled()
                     self._run_layer(layer, problem, state, cancel)
+                    state.layer_done(layer)
             except _Found as found:
                 return self._verified(problem, state, found.candidate, found.verdict)
             return self._unsolved(problem, state)
@@ -278,7 +279,10 @@ class Cascade:
         body = extract_body(request.response_prefix, generation.text, problem.stub.name, problem.stub.params)
         if body is None:
             return Solution(status="no_checks", key=problem.key, message=message, **_costs(state))
-        state.trace.append(TraceEntry("greedy", body, 0, 0, tier.label, 0.0))
+        state.trace.append(
+            TraceEntry("greedy", body, 0, 0, tier.label, 0.0, state.samples, state.tokens, round(state.seconds, 3))
+        )
+        state.layer_done("greedy")
         return Solution(
             status="unverified",
             key=problem.key,
@@ -297,4 +301,5 @@ def _costs(state: SolveState) -> dict[str, Any]:
         "tokens": state.tokens,
         "seconds": round(state.seconds, 3),
         "trace": tuple(state.trace),
+        "spend": tuple(state.spend),
     }

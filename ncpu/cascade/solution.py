@@ -40,6 +40,22 @@ class TraceEntry:
     total: int
     model: str | None = None
     temperature: float | None = None
+    samples: int = 0
+    """Generations the solve had spent when this candidate was verified (cumulative, all layers so far)."""
+    tokens: int = 0
+    """Generated tokens spent so far, likewise cumulative."""
+    seconds: float = 0.0
+    """Wall time of the solve so far, likewise cumulative."""
+
+
+@dataclass(frozen=True, slots=True)
+class LayerSpend:
+    """What the solve had spent when a layer finished (cumulative), for per-configuration costs."""
+
+    layer: str
+    samples: int
+    tokens: int
+    seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +77,8 @@ class Solution:
     seconds: float = 0.0
     trace: tuple[TraceEntry, ...] = ()
     """Every distinct candidate that reached the sandbox, in order."""
+    spend: tuple[LayerSpend, ...] = ()
+    """Cumulative cost at the end of each layer that ran to its end, in order."""
 
     @property
     def verified(self) -> bool:

@@ -1,0 +1,114 @@
+"""The benchmark harness: answer selection by extracted checks only, per-configuration cost, scoring, report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ncpu.bench.datasets import load_humaneval, load_humanevalplus
+from ncpu.bench.report import read_records, rows
+from ncpu.bench.runner import answer_for, spent_by
+from ncpu.bench.scoring import score
+from ncpu.cascade.solution import LayerSpend, Solution, TraceEntry
+from ncpu.cli.main import main
+from ncpu.sandbox import Sandbox
+
+HUMANEVAL_PLUS = Path(__file__).resolve().parents[3] / "shared" / "data" / "HumanEvalPlus.jsonl.gz"
+
+TRACE = (
+    TraceEntry("template", "return 0", 1, 3, None, None, samples=0, tokens=0, seconds=0.1),
+    TraceEntry("greedy", "return 1", 2, 3, "small", 0.0, samples=1, tokens=40, seconds=2.0),
+    TraceEntry("retry", "return 2", 3, 3, "small", 0.4, samples=3, tokens=130, seconds=6.0),
+)
+SPEND = (
+    LayerSpend("template", 0, 0, 0.1),
+    LayerSpend("greedy", 1, 40, 2.0),
+)
+
+
+def test_answer_is_the_first_verified_candidate_within_the_layers_else_the_best_partial() -> None:
+    assert answer_for(TRACE, ("template", "greedy", "retry")) == TRACE[2]
+    assert answer_for(TRACE, ("template", "greedy")) == TRACE[1]
+    assert answer_for(TRACE, ("best_of_n",)) is None
+
+
+def test_cost_of_a_configuration_stops_at_its_answer_or_at_the_end_of_its_last_layer() -> None:
+    solution = Solution(status="verified", key="k", trace=TRACE, spend=SPEND)
+    verified = answer_for(TRACE, ("template", "greedy", "retry"))
+    assert spent_by(solution, ("template", "greedy", "retry"), verified) == {
+        "samples": 3,
+        "tokens": 130,
+        "seconds": 6.0,
+    }
+    partial = answer_for(TRACE, ("template", "greedy"))
+    assert spent_by(solution, ("template", "greedy"), partial) == {"samples": 1, "tokens": 40, "seconds": 2.0}
+
+
+def test_report_rows_count_false_verifications_and_mean_costs() -> None:
+    baseline = [
+        {"base": True, "plus": True, "verified": True, "samples": 1, "tokens": 50, "seconds": 3.0, "model": "m"},
+        {"base": False, "plus": False, "verified": True, "samples": 1, "tokens": 30, "seconds": 3.0, "model": "m"},
+    ]
+    full = [{"cumulative": {"+ template/library": dict(record)}} for record in baseline]
+    table = rows(baseline, full)
+    assert [row.label for row in table] == ["greedy only (baseline)", "+ template/library"]
+    assert table[0].base == 1 and table[0].plus == 1 and table[0].false_verifications == 1
+    assert table[0].samples == 1.0 and table[0].tokens == 40.0 and table[0].minutes == pytest.approx(0.1)
+    assert table[0].models == ("m",)
+
+
+def test_hidden_tests_score_the_canonical_solution_and_reject_a_wrong_one() -> None:
+    problem = load_humaneval()[2]  # truncate_number
+    with Sandbox() as sandbox:
+        right = score(sandbox, problem, problem.prompt + problem.canonical_solution, plus=False)
+        wrong = score(sandbox, problem, problem.prompt + "    return 0.5\n", plus=False)
+    assert right.base and not wrong.base
+
+
+@pytest.mark.skipif(not HUMANEVAL_PLUS.exists(), reason=f"HumanEval+ data not at {HUMANEVAL_PLUS}")
+def test_plus_inputs_catch_a_body_that_only_passes_the_base_tests() -> None:
+    problems = {p.task_id: p for p in load_humanevalplus(HUMANEVAL_PLUS)}
+    problem = problems["HumanEval/2"]
+    with Sandbox() as sandbox:
+        right = score(sandbox, problem, problem.prompt + problem.canonical_solution, plus=True)
+        # Right on the base tests' plain floats; EvalPlus adds tiny ones whose repr has no '.' (1e-323).
+        sloppy = score(
+            sandbox, problem, problem.prompt + "    return float('0.' + repr(number).split('.')[1])\n", plus=True
+        )
+    assert right.base and right.plus
+    assert sloppy.base and sloppy.plus is False
+
+
+def test_bench_scores_only_the_final_answer_and_reports_a_false_verification(tmp_path: Path) -> None:
+    """End to end on three HumanEval problems with a scripted model: the hidden tests score, never choose."""
+    script = tmp_path / "script.json"
+    script.write_text(
+        json.dumps(
+            {
+                "has_close_elements": [
+                    "def has_close_elements(numbers, threshold):\n"
+                    "    return any(abs(a - b) < threshold for i, a in enumerate(numbers) for b in numbers[i + 1:])\n"
+                ],
+                # Passes the one docstring example, fails the hidden tests: a false verification.
+                "truncate_number": ["def truncate_number(number):\n    return 0.5\n"],
+                "*": ["def f(x):\n    return []\n"],
+            }
+        )
+    )
+    out = tmp_path / "out"
+    args = ["bench", "humaneval", "--limit", "3", "--backend", "fake", "--model", str(script)]
+    args += ["--out", str(out), "--name", "run", "--layers", "greedy,retry", "--max-samples", "2"]
+    assert main(args) == 0
+    cascade = {r["task_id"]: r for r in read_records(out / "run" / "cascade.jsonl")}
+    assert cascade["HumanEval/0"]["verified"] and cascade["HumanEval/0"]["base"]
+    assert not cascade["HumanEval/1"]["verified"] and not cascade["HumanEval/1"]["base"]
+    assert cascade["HumanEval/2"]["false_verification"]
+    report = (out / "run" / "report.md").read_text()
+    assert "| greedy only (baseline) | 33.3 |" in report
+    summary = json.loads((out / "run" / "summary.json").read_text())
+    assert summary[0]["false_verifications"] == 1
+    # Resumable: a second run finds every problem done and solves nothing again.
+    assert main(args) == 0
+    assert len(read_records(out / "run" / "cascade.jsonl")) == 3
