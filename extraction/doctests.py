@@ -35,7 +35,7 @@ def _examples(docstring: str) -> list[doctest.Example]:
 def _is_statement_only(source: str) -> bool:
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return not (len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr))
 
@@ -44,7 +44,7 @@ def _comparison(source: str) -> tuple[str, str] | None:
     """``f(x) == y`` written as a doctest line with no output: the writer means "this is true"."""
     try:
         node = ast.parse(source, mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     if (
         isinstance(node, ast.Compare)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import functools
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,11 +28,16 @@ def _calls_name(node: ast.AST, name: str) -> bool:
     return False
 
 
+_TOP_LEVEL_ASSERT = re.compile(r"^assert\b", re.MULTILINE)
+
+
 def module_assert_checks(source: str, name: str) -> list[Check]:
     """Top-level ``assert`` statements that call ``name``."""
+    if name not in source or not _TOP_LEVEL_ASSERT.search(source):
+        return []  # parsing a large module costs a second; most have no top-level assert
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # deeply nested code overflows the parser
         return []
     checks = []
     for node in tree.body:

@@ -55,15 +55,29 @@ class ModelSettings:
     """Which model backs the cascade."""
 
     backend: str = "llama_cpp"
-    """Registered backend name (``llama_cpp``, ``fake``)."""
+    """Registered backend name (``llama_cpp``, ``transformers``, ``openai``, ``fake``)."""
     model_path: Path | None = None
-    """A GGUF file; ``None`` uses the embedded default (the ``[model]`` extra)."""
+    """A GGUF file (``transformers`` also takes a model directory); ``None`` uses the embedded default."""
+    model_name: str | None = None
+    """A model by name: a Hugging Face repo id already in the local cache (``transformers``, never
+    downloaded), or the model an OpenAI-compatible server serves (``openai``; ``None``: its first)."""
     escalation_path: Path | None = None
     """A larger GGUF to escalate to after a verified failure; ``None`` uses the packaged large tier if installed."""
     escalate: bool = True
     n_ctx: int = 4096
     n_threads: int | None = None
     seed: int = 1234
+    device: str = "auto"
+    """Where ``transformers`` runs the model: ``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda:0``..."""
+    base_url: str = "http://127.0.0.1:8000/v1"
+    """The OpenAI-compatible server (``openai``): vLLM, llama.cpp's server, Ollama, TGI..."""
+    api_key_env: str = "NCPU_OPENAI_API_KEY"
+    """Name of the environment variable holding the server's API key (``OPENAI_API_KEY`` is read when this
+    default is unset). The key itself is never read from settings files."""
+    request_timeout: float = 120.0
+    """Seconds one request to the server may take before it fails."""
+    request_retries: int = 3
+    """Retries (with backoff) of a request the server refused as busy (429, 5xx) or that could not connect."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +94,6 @@ class Settings:
     """Cascade layers to run, in this order (any subset)."""
     offer_unverified: bool = False
     """When there are no checks, return an unverified greedy body instead of only a message."""
+    concurrency: int = 1
+    """Stubs solved at once in batch mode (``ncpu solve``), each with its own sandbox. Raise it for a backend
+    that serves several requests at once (an OpenAI-compatible server); in-process models gain nothing."""

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import functools
+import queue
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 from ncpu.backends.base import Backend, BackendError
-from ncpu.backends.registry import create_backend
+from ncpu.backends.registry import complete_backend, create_backend
 from ncpu.cancel import CancelToken
 from ncpu.cascade.cascade import Cascade, ModelTier
 from ncpu.cascade.solution import LayerEvent, Solution
-from ncpu.config import Settings
+from ncpu.config import ModelSettings, Settings
 from ncpu.models import LARGE_TIER, ensure_model, is_installed
 from ncpu.problem import Problem
 from ncpu.sandbox import Sandbox
@@ -40,6 +40,7 @@ class _LazyBackend:
             if self._backend is None:
                 try:
                     self._backend = self._create()
+                    self.label = self._backend.name  # a server may serve another model than configured
                     self.error = None
                 except BackendError as exc:
                     self.error = str(exc)
@@ -66,21 +67,29 @@ class Engine:
     ) -> None:
         """Open the store and the sandbox; models load lazily on first use.
 
-        ``backends`` replaces the configured tiers with ready backends (tests, benchmarks).
+        ``backends`` replaces the configured tiers with ready backends (tests, benchmarks). With
+        ``settings.concurrency`` above 1, solves running at once each verify in a sandbox of their own.
         """
         self.settings = settings or Settings()
         self.store = (
             store if store is not None else (Store.open(self.settings.store_path) if self.settings.use_store else None)
         )
         self.sandbox = sandbox or Sandbox(self.settings.sandbox)
+        self._sandboxes = [self.sandbox] + [
+            Sandbox(self.settings.sandbox) for _ in range(self.settings.concurrency - 1)
+        ]
+        self._idle_sandboxes: queue.SimpleQueue[Sandbox] = queue.SimpleQueue()
+        for box in self._sandboxes[1:]:
+            self._idle_sandboxes.put(box)
         self._tiers = self._make_tiers(backends)
         self._loading = threading.Lock()
 
     def _make_tiers(self, backends: list[Backend] | None) -> list[_LazyBackend]:
         if backends is not None:
-            return [_LazyBackend(b.name, lambda b=b: b) for b in backends]  # type: ignore[misc]
+            ready = [complete_backend(b) for b in backends]
+            return [_LazyBackend(b.name, lambda b=b: b) for b in ready]  # type: ignore[misc]
         model = self.settings.model
-        tiers = [_LazyBackend(_label(model.model_path), lambda: create_backend(model.backend, model.model_path, model))]
+        tiers = [_LazyBackend(_label(model), lambda: create_backend(model.backend, model.model_path, model))]
         if not model.escalate:
             return tiers
         escalation = model.escalation_path
@@ -89,7 +98,7 @@ class Engine:
                 _LazyBackend(LARGE_TIER.name, lambda: create_backend("llama_cpp", ensure_model(LARGE_TIER), model))
             )
         elif escalation is not None:
-            tiers.append(_LazyBackend(_label(escalation), lambda: create_backend(model.backend, escalation, model)))
+            tiers.append(_LazyBackend(escalation.stem, lambda: create_backend(model.backend, escalation, model)))
         return tiers
 
     @property
@@ -147,16 +156,24 @@ class Engine:
     ) -> Solution:
         """Run the cascade (blocking). Backend failures come back as a ``failed`` solution with the reason."""
         tiers = [ModelTier(tier.label, functools.partial(self._backend_for, tier, on_event)) for tier in self._tiers]
-        cascade = Cascade(self.settings, self.sandbox, self.store, tiers)
+        # A spare sandbox if one is idle (batch concurrency), else the shared one, which serializes calls.
         try:
-            return cascade.solve(problem, cancel=cancel, on_event=on_event)
+            sandbox = self._idle_sandboxes.get_nowait()
+        except queue.Empty:
+            sandbox = self.sandbox
+        try:
+            return Cascade(self.settings, sandbox, self.store, tiers).solve(problem, cancel=cancel, on_event=on_event)
         except BackendError as exc:
             return Solution(status="failed", key=problem.key, message=str(exc))
+        finally:
+            if sandbox is not self.sandbox:
+                self._idle_sandboxes.put(sandbox)
 
     def close(self) -> None:
         """Free models, stop the sandbox worker, close the store."""
         self.unload_model()
-        self.sandbox.close()
+        for sandbox in self._sandboxes:
+            sandbox.close()
         if self.store is not None:
             self.store.close()
 
@@ -167,9 +184,12 @@ class Engine:
         self.close()
 
 
-def _label(path: Path | None) -> str:
-    if path is None:
-        from ncpu.models import EMBEDDED_DEFAULT
+def _label(model: ModelSettings) -> str:
+    """The first tier's name before it loads (afterwards, the backend's own)."""
+    if model.model_path is not None:
+        return model.model_path.stem
+    if model.model_name:
+        return model.model_name.rstrip("/").rsplit("/", 1)[-1].removesuffix(".gguf")
+    from ncpu.models import EMBEDDED_DEFAULT
 
-        return EMBEDDED_DEFAULT.name
-    return path.stem
+    return EMBEDDED_DEFAULT.name

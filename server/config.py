@@ -17,9 +17,19 @@ class ServerConfig:
     """Settings under the ``ncpu`` section (``initializationOptions`` or ``didChangeConfiguration``)."""
 
     backend: str = "llama_cpp"
-    """Backend name (``llama_cpp``, ``fake`` for tests, or a plugin's)."""
+    """Backend name (``llama_cpp``, ``transformers``, ``openai``, ``fake`` for tests, or a plugin's)."""
     model_path: str | None = None
-    """A GGUF file; empty uses the embedded default model."""
+    """A GGUF file (or a model directory for ``transformers``); empty uses the embedded default model."""
+    model_name: str | None = None
+    """``openai``: the served model (empty: the server's first); ``transformers``: a repo id in the local cache."""
+    device: str = "auto"
+    """``transformers``: ``auto`` (CUDA when available), ``cpu``, ``cuda``, ``cuda:1``..."""
+    base_url: str = "http://127.0.0.1:8000/v1"
+    """``openai``: the OpenAI-compatible server."""
+    api_key_env: str = "NCPU_OPENAI_API_KEY"
+    """``openai``: the environment variable holding the API key (the key itself never goes in settings)."""
+    request_timeout: float = 120.0
+    """``openai``: seconds one request may take."""
     escalation_path: str | None = None
     """A larger GGUF to escalate to; empty uses the packaged large tier when installed."""
     escalate: bool = True
@@ -47,6 +57,11 @@ class ServerConfig:
             model=ModelSettings(
                 backend=self.backend,
                 model_path=Path(self.model_path).expanduser() if self.model_path else None,
+                model_name=self.model_name,
+                device=self.device,
+                base_url=self.base_url,
+                api_key_env=self.api_key_env,
+                request_timeout=self.request_timeout,
                 escalation_path=Path(self.escalation_path).expanduser() if self.escalation_path else None,
                 escalate=self.escalate,
             ),
@@ -59,7 +74,7 @@ class ServerConfig:
         )
 
 
-_POSITIVE = {"max_samples", "max_tokens", "max_seconds", "wall_seconds", "memory_mb"}
+_POSITIVE = {"max_samples", "max_tokens", "max_seconds", "wall_seconds", "memory_mb", "request_timeout"}
 
 
 def _camel(name: str) -> str:

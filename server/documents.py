@@ -22,6 +22,8 @@ class DocumentStubs:
     source: str
     stubs: list[Stub]
     workspace_root: Path | None
+    unreadable: str | None = None
+    """Why stubs could not be looked for in this text, when they could not."""
     _problems: dict[str, Problem] = field(default_factory=dict)
 
     @property
@@ -62,7 +64,11 @@ class DocumentIndex:
         source = document.source
         if cached is not None and cached.version == document.version and cached.source == source:
             return cached
-        entry = DocumentStubs(document.uri, document.version, source, find_stubs(source), self.workspace_root)
+        try:
+            stubs, problem = find_stubs(source), None
+        except UnicodeEncodeError:  # lone surrogates: JSON can carry them, UTF-8 (and tree-sitter) cannot
+            stubs, problem = [], "the text is not valid Unicode (lone surrogates); ncpu skips this document"
+        entry = DocumentStubs(document.uri, document.version, source, stubs, self.workspace_root, problem)
         self._cache[document.uri] = entry
         return entry
 

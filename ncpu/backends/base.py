@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -47,7 +49,11 @@ class BackendError(Exception):
 
 @runtime_checkable
 class Backend(Protocol):
-    """A code model. Implementations are loaded once and reused for many generations."""
+    """A code model. Implementations are loaded once and reused for many generations.
+
+    Every caller (cascade, server, bench) uses only these methods, so it never branches on the backend
+    type. ``BackendBase`` supplies ``sample`` and ``describe`` for backends that have nothing better.
+    """
 
     @property
     def name(self) -> str:
@@ -58,6 +64,56 @@ class Backend(Protocol):
         """Generate one completion; raise ``ncpu.cancel.Cancelled`` promptly when cancelled."""
         ...
 
+    def sample(self, request: GenerationRequest, n: int, cancel: CancelToken | None = None) -> Iterator[Generation]:
+        """Yield ``n`` samples of one prompt, sample ``i`` seeded with ``request.seed + i``.
+
+        Lazy: a backend that generates one at a time does so as the caller pulls, so a caller that
+        stops early (a sample passed) pays for no more; a batching backend computes all on the first pull.
+        """
+        ...
+
+    def describe(self) -> str:
+        """One line for logs and reports: the backend, the model and where it runs."""
+        ...
+
     def close(self) -> None:
         """Free the model."""
         ...
+
+
+class BackendBase:
+    """Defaults for the optional parts of ``Backend``; subclasses implement ``name`` and ``generate``."""
+
+    @property
+    def name(self) -> str:  # pragma: no cover - always overridden
+        """The ledger name."""
+        raise NotImplementedError
+
+    def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Generation:
+        """Generate one completion."""
+        raise NotImplementedError  # pragma: no cover - always overridden
+
+    def sample(self, request: GenerationRequest, n: int, cancel: CancelToken | None = None) -> Iterator[Generation]:
+        """One ``generate`` per sample, each when the caller asks for it."""
+        for index in range(n):
+            yield self.generate(sample_request(request, index), cancel)
+
+    def describe(self) -> str:
+        """The backend's class and model name."""
+        return f"{type(self).__name__} {self.name}"
+
+    def close(self) -> None:
+        """Nothing to free by default."""
+
+
+def sample_request(request: GenerationRequest, index: int) -> GenerationRequest:
+    """The request for sample ``index`` of a batch: the same prompt, the seed moved on by ``index``."""
+    if index == 0 or request.seed is None:
+        return request
+    return dataclasses.replace(request, seed=request.seed + index)
+
+
+def apply_stops(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:
+    """``text`` cut before the earliest stop string, and whether one was found."""
+    cut = min((index for index in (text.find(stop) for stop in stops if stop) if index >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)

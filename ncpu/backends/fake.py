@@ -17,15 +17,16 @@ import json
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
-from ncpu.backends.base import BackendError, Generation, GenerationRequest
+from ncpu.backends.base import BackendBase, BackendError, Generation, GenerationRequest
 from ncpu.backends.registry import register_backend
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import ModelSettings
 
 
-class ScriptedBackend:
+class ScriptedBackend(BackendBase):
     """Replays scripted completions; never loads a model."""
 
     def __init__(self, script: dict[str, list[str]], delay: float = 0.0, name: str = "fake") -> None:
@@ -35,6 +36,8 @@ class ScriptedBackend:
         self._calls: dict[str, int] = defaultdict(int)
         self._lock = threading.Lock()
         self.requests: list[GenerationRequest] = []
+        self.batches: list[int] = []
+        """``n`` of every ``sample`` call, so tests can see how the caller batched."""
 
     @classmethod
     def from_file(cls, path: Path) -> ScriptedBackend:
@@ -68,6 +71,16 @@ class ScriptedBackend:
             self._calls[request.entry_point] += 1
         text = completions[index]
         return Generation(text=text, tokens=max(1, len(text) // 4), seconds=time.perf_counter() - started)
+
+    def sample(self, request: GenerationRequest, n: int, cancel: CancelToken | None = None) -> Iterator[Generation]:
+        """Scripted completions one after another, as the caller pulls them."""
+        with self._lock:
+            self.batches.append(n)
+        yield from super().sample(request, n, cancel)
+
+    def describe(self) -> str:
+        """Says it is scripted."""
+        return f"fake (scripted) {self._name}"
 
     def close(self) -> None:
         """Nothing to free."""

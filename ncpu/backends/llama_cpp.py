@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ncpu.backends.base import BackendError, Generation, GenerationRequest
+from ncpu.backends.base import BackendBase, BackendError, Generation, GenerationRequest
 from ncpu.backends.registry import register_backend
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import ModelSettings
@@ -26,8 +26,12 @@ _CHATML = (
 )
 
 
-class LlamaCppBackend:
-    """One GGUF model in this process. Generation is serialized: llama.cpp contexts are not thread-safe."""
+class LlamaCppBackend(BackendBase):
+    """One GGUF model in this process. Generation is serialized: llama.cpp contexts are not thread-safe.
+
+    Samples are generated one at a time (the inherited ``sample``): llama.cpp decodes one sequence per
+    context, and consecutive samples already share the prompt's KV cache.
+    """
 
     def __init__(self, path: Path, settings: ModelSettings) -> None:
         if not path.is_file():
@@ -59,6 +63,7 @@ class LlamaCppBackend:
         )
         self._name = path.stem  # GGUF metadata names are often those of another quantization
         self._path = path
+        self._threads = threads
         self._lock = threading.Lock()
 
     def _token_text(self, token: int) -> str:
@@ -70,6 +75,10 @@ class LlamaCppBackend:
     def name(self) -> str:
         """The model's name from its GGUF metadata."""
         return self._name
+
+    def describe(self) -> str:
+        """Backend, model file and threads."""
+        return f"llama_cpp {self._path.name} (in process, {self._threads} threads)"
 
     def render_prompt(self, request: GenerationRequest) -> str:
         """The exact text the model sees: chat template applied, assistant answer prefilled."""
@@ -101,8 +110,10 @@ class LlamaCppBackend:
             )
             try:
                 for chunk in stream:
-                    tokens += 1
-                    pieces.append(chunk["choices"][0]["text"])  # type: ignore[index]
+                    choice: Any = chunk["choices"][0]  # type: ignore[index]
+                    if choice["text"] or choice["finish_reason"] is None:  # the closing chunk carries no token
+                        tokens += 1
+                        pieces.append(choice["text"])
                     if cancel is not None and cancel.cancelled:
                         raise Cancelled()
             finally:

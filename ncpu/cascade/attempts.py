@@ -63,6 +63,11 @@ class SolveState:
         limit = self.budget.max_samples - (0 if layer == "escalate" else self.reserve)
         return self.samples < limit and self.tokens < self.budget.max_tokens and self.seconds < self.budget.max_seconds
 
+    def samples_left(self, layer: str) -> int:
+        """Generations the budget still allows in ``layer`` (ignoring tokens and time)."""
+        limit = self.budget.max_samples - (0 if layer == "escalate" else self.reserve)
+        return max(0, limit - self.samples)
+
     def max_new_tokens(self) -> int:
         """Tokens the next generation may use."""
         return max(1, min(self.budget.max_new_tokens, self.budget.max_tokens - self.tokens))

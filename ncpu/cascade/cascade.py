@@ -9,11 +9,11 @@ problem (the module text, the stub and the checks extracted from what the user w
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ncpu.backends.base import Backend
+from ncpu.backends.base import Backend, Generation, GenerationRequest
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.cascade.attempts import Candidate, SolveState
 from ncpu.cascade.evidence import strong_enough_for_behavioural_match
@@ -155,18 +155,39 @@ class Cascade:
             self._generate(layer, message, tier, temperature, problem, state, cancel, feedback, seed=attempt)
 
     def _best_of_n(self, tier: ModelTier, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
+        """Per temperature, one ``sample`` call: batching backends decode the samples together."""
         budget = self.settings.budget
+        if not state.can_generate("best_of_n"):
+            return
+        backend = tier.backend()
         temperatures = budget.temperatures
         if self.store is not None:
-            temperatures = self.store.temperature_order(temperatures, tier.label)
+            temperatures = self.store.temperature_order(temperatures, backend.name)
         total = len(temperatures) * budget.samples_per_temperature
         step = 0
         for temperature in temperatures:
-            for sample in range(budget.samples_per_temperature):
-                step += 1
-                message = f"best-of-N {step}/{total}"
-                seed = 1000 + 97 * step + sample
-                self._generate("best_of_n", message, tier, temperature, problem, state, cancel, seed=seed)
+            n = min(budget.samples_per_temperature, state.samples_left("best_of_n"))
+            if n <= 0:
+                return
+            request = build_request(
+                problem,
+                temperature=temperature,
+                max_tokens=state.max_new_tokens(),
+                seed=self.settings.model.seed + 1000 + 97 * (step + 1),
+            )
+            samples = backend.sample(request, n, cancel)
+            try:
+                for _ in range(n):
+                    if not state.can_generate("best_of_n"):
+                        return
+                    step += 1
+                    state.emit("best_of_n", f"best-of-N {step}/{total}")
+                    generation = next(samples, None)
+                    if generation is None:
+                        break
+                    self._take("best_of_n", backend.name, temperature, request, generation, problem, state, cancel)
+            finally:
+                _close(samples)
 
     # -- one candidate -----------------------------------------------------------------------
 
@@ -194,11 +215,25 @@ class Cascade:
             feedback=feedback,
         )
         generation = backend.generate(request, cancel)
-        state.charge(layer, tier.label, temperature, generation.tokens, generation.seconds)
+        self._take(layer, backend.name, temperature, request, generation, problem, state, cancel)
+
+    def _take(
+        self,
+        layer: str,
+        model: str,
+        temperature: float,
+        request: GenerationRequest,
+        generation: Generation,
+        problem: Problem,
+        state: SolveState,
+        cancel: CancelToken | None,
+    ) -> None:
+        """Charge one generation to the budget, then verify the body it holds (if any)."""
+        state.charge(layer, model, temperature, generation.tokens, generation.seconds)
         body = extract_body(request.response_prefix, generation.text, problem.stub.name, problem.stub.params)
         if body is None:
             return
-        self._verify(Candidate(body, layer, tier.label, temperature), problem, state, cancel)
+        self._verify(Candidate(body, layer, model, temperature), problem, state, cancel)
 
     def _verify(self, candidate: Candidate, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
         verdict = state.verdicts.get(candidate.body)
@@ -271,16 +306,16 @@ class Cascade:
         message = NO_CHECKS_MESSAGE.format(name=problem.stub.name)
         if not self.settings.offer_unverified or not self.tiers:
             return Solution(status="no_checks", key=problem.key, message=message)
-        tier = self.tiers[0]
         state.emit("greedy", "greedy (unverified: no checks)")
+        backend = self.tiers[0].backend()
         request = build_request(problem, temperature=0.0, max_tokens=state.max_new_tokens())
-        generation = tier.backend().generate(request, cancel)
-        state.charge("greedy", tier.label, 0.0, generation.tokens, generation.seconds)
+        generation = backend.generate(request, cancel)
+        state.charge("greedy", backend.name, 0.0, generation.tokens, generation.seconds)
         body = extract_body(request.response_prefix, generation.text, problem.stub.name, problem.stub.params)
         if body is None:
             return Solution(status="no_checks", key=problem.key, message=message, **_costs(state))
         state.trace.append(
-            TraceEntry("greedy", body, 0, 0, tier.label, 0.0, state.samples, state.tokens, round(state.seconds, 3))
+            TraceEntry("greedy", body, 0, 0, backend.name, 0.0, state.samples, state.tokens, round(state.seconds, 3))
         )
         state.layer_done("greedy")
         return Solution(
@@ -289,10 +324,17 @@ class Cascade:
             body=body,
             layer="greedy",
             message=f"UNVERIFIED: {message}",
-            model=tier.label,
+            model=backend.name,
             temperature=0.0,
             **_costs(state),
         )
+
+
+def _close(samples: Iterator[Generation]) -> None:
+    """Tell a sampling generator the rest is not wanted (a batching backend drops requests in flight)."""
+    close = getattr(samples, "close", None)
+    if close is not None:
+        close()
 
 
 def _costs(state: SolveState) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def _module_context(problem: Problem) -> str:
     """Top-level imports and small definitions the stub may rely on (not other stubs' bodies)."""
     try:
         tree = ast.parse(problem.source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # broken or too deeply nested to parse
         return ""
     lines = problem.source.splitlines()
     keep: list[str] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import tempfile
@@ -67,8 +68,11 @@ def replace_atomically(path: Path, new_text: str, expected_digest: str) -> None:
     mode = path.stat().st_mode & 0o7777
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".ncpu", dir=path.parent)
     try:
+        data = new_text.encode()
+        if current.startswith(codecs.BOM_UTF8) and not data.startswith(codecs.BOM_UTF8):
+            data = codecs.BOM_UTF8 + data  # reading dropped it; keep the file's byte order mark
         with os.fdopen(fd, "wb") as handle:
-            handle.write(new_text.encode())
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp_name, mode)

@@ -17,8 +17,33 @@ class UsageError(Exception):
 def add_engine_options(parser: argparse.ArgumentParser) -> None:
     """Options every solving command takes."""
     group = parser.add_argument_group("model and budget")
-    group.add_argument("--model", type=Path, metavar="GGUF", help="a GGUF file (default: the embedded model)")
-    group.add_argument("--backend", default="llama_cpp", help="backend name (default: llama_cpp)")
+    group.add_argument(
+        "--model",
+        type=Path,
+        metavar="PATH",
+        help="a GGUF file, or a model directory for transformers (default: embedded)",
+    )
+    group.add_argument(
+        "--backend", default="llama_cpp", help="llama_cpp (default), transformers, openai, or a plugin's name"
+    )
+    group.add_argument(
+        "--model-name",
+        metavar="NAME",
+        help="openai: the served model (default: its first); transformers: a cached repo id",
+    )
+    group.add_argument("--device", help="transformers: auto (default), cpu, cuda, cuda:1...")
+    group.add_argument("--base-url", metavar="URL", help="openai: the server (default: http://127.0.0.1:8000/v1)")
+    group.add_argument(
+        "--api-key-env",
+        metavar="VAR",
+        help="openai: environment variable holding the API key (default: NCPU_OPENAI_API_KEY)",
+    )
+    group.add_argument(
+        "--request-timeout", type=float, metavar="SECONDS", help="openai: seconds per request (default: 120)"
+    )
+    group.add_argument(
+        "--concurrency", type=int, metavar="N", help="stubs solved at once (default: 1; raise it for a remote server)"
+    )
     group.add_argument("--escalate-to", type=Path, metavar="GGUF", help="larger model to escalate to")
     group.add_argument("--no-escalate", action="store_true", help="never escalate to a larger model")
     group.add_argument("--max-samples", type=int, help="model generations per stub")
@@ -40,11 +65,11 @@ def _positive(name: str, value: float | None) -> None:
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Build typed settings from parsed options, rejecting bad values with one clear line."""
-    if args.model is not None and not args.model.is_file():
+    if args.model is not None and not args.model.exists():
         raise UsageError(f"model file not found: {args.model}")
     if args.escalate_to is not None and not args.escalate_to.is_file():
         raise UsageError(f"escalation model file not found: {args.escalate_to}")
-    for name in ("max_samples", "max_seconds", "max_tokens", "threads"):
+    for name in ("max_samples", "max_seconds", "max_tokens", "threads", "request_timeout", "concurrency"):
         _positive("--" + name.replace("_", "-"), getattr(args, name))
     layers = LAYERS
     if args.layers:
@@ -59,12 +84,20 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "max_tokens": args.max_tokens,
     }
     budget = dataclasses.replace(budget, **{k: v for k, v in changes.items() if v is not None})
+    remote = {
+        "model_name": args.model_name,
+        "device": args.device,
+        "base_url": args.base_url,
+        "api_key_env": args.api_key_env,
+        "request_timeout": args.request_timeout,
+    }
     model = ModelSettings(
         backend=args.backend,
         model_path=args.model,
         escalation_path=args.escalate_to,
         escalate=not args.no_escalate,
         n_threads=args.threads,
+        **{k: v for k, v in remote.items() if v is not None},
     )
     return Settings(
         model=model,
@@ -73,4 +106,5 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         use_store=not args.no_store,
         layers=layers,
         offer_unverified=args.offer_unverified,
+        concurrency=args.concurrency or 1,
     )

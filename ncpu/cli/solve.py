@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import ast
+import contextlib
 import difflib
 import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from extraction import find_stubs, read_source
+from extraction import find_stubs
 from extraction.errors import SourceError
+from extraction.source import MAX_BYTES, decode_source
+from ncpu.cancel import CancelToken
 from ncpu.cascade.solution import LayerEvent, Solution
 from ncpu.cli.console import err, error, note, out
 from ncpu.cli.files import FileChanged, digest, python_files, replace_atomically
@@ -46,17 +52,39 @@ def _load(paths: list[Path], workspace: Path, errors: list[str]) -> list[_FileWo
     work = []
     for path in python_files(paths):
         try:
-            source = read_source(path)
+            data = _read_bytes(path)
+            source = decode_source(data, str(path))
         except SourceError as exc:
             errors.append(str(exc))
             error(str(exc))
             continue
+        _warn_if_broken(path, source)
         stubs = find_stubs(source)
         if stubs:
-            item = _FileWork(path, source, digest(source.encode()))
+            item = _FileWork(path, source, digest(data))  # the bytes on disk: a BOM or CRLF must not look like an edit
             item.problems = [Problem.from_source(source, s, path=path, workspace_root=workspace) for s in stubs]
             work.append(item)
     return work
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, once: what is decoded is exactly what the digest for ``--write`` covers."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise SourceError(f"{path}: too large ({path.stat().st_size} bytes) to be Python source")
+        return path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _warn_if_broken(path: Path, source: str) -> None:
+    """Say so when the file does not parse: stubs in broken code are missed or cannot be verified."""
+    try:
+        compile(source, str(path), "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        note(f"{path}:{exc.lineno}: syntax error ({exc.msg}); stubs in code that does not parse are skipped")
+    except (RecursionError, MemoryError, ValueError) as exc:
+        note(f"{path}: cannot be parsed ({type(exc).__name__}: nested too deeply?); its stubs may be skipped")
 
 
 def _apply(item: _FileWork, solved: list[tuple[Problem, Solution]]) -> str:
@@ -87,28 +115,66 @@ def run(args: argparse.Namespace) -> int:
     prepare_models(settings)
     outcomes: list[StubOutcome] = []
     with Engine(settings) as engine:
+        _report_isolation(engine)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
             task = progress.add_task("solving", total=total)
-            for item in work:
-                solved: list[tuple[Problem, Solution]] = []
-                for problem in item.problems:
-                    name = problem.stub.qualified_name
-                    progress.update(task, description=f"{item.path.name}:{name}")
-                    def show(event: LayerEvent, stub_name: str = name) -> None:
-                        progress.update(task, description=f"{stub_name}: {event.message}")
 
-                    solution = engine.solve(problem, on_event=show)
-                    outcomes.append(StubOutcome(item.path, name, problem.stub.line, len(problem.checks), solution))
-                    solved.append((problem, solution))
-                    progress.advance(task)
-                    if not err.is_terminal:
-                        note(f"{item.path}:{problem.stub.line} {name}: {solution.status} - {solution.message}")
-                _emit(item, solved, args.write, errors)
+            def shown(name: str) -> Callable[[LayerEvent], None]:
+                return lambda event: progress.update(task, description=f"{name}: {event.message}")
+
+            problems = [problem for item in work for problem in item.problems]
+            with _solving_ahead(engine, problems, settings.concurrency, shown) as ahead:
+                for item in work:
+                    solved: list[tuple[Problem, Solution]] = []
+                    for problem in item.problems:
+                        name = problem.stub.qualified_name
+                        progress.update(task, description=f"{item.path.name}:{name}")
+                        future = ahead.get(id(problem))
+                        solution = future.result() if future else engine.solve(problem, on_event=shown(name))
+                        outcomes.append(StubOutcome(item.path, name, problem.stub.line, len(problem.checks), solution))
+                        solved.append((problem, solution))
+                        progress.advance(task)
+                        if not err.is_terminal:
+                            note(f"{item.path}:{problem.stub.line} {name}: {solution.status} - {solution.message}")
+                    _emit(item, solved, args.write, errors)
     err.print(summary_table(outcomes, errors))
     write_json(args.json, outcomes, errors)
     unsolved = any(not o.solution.verified for o in outcomes)
     return 1 if unsolved or errors else 0
+
+
+def _report_isolation(engine: Engine) -> None:
+    """Problems the store repaired, and a sandbox that cannot cut candidates off the network, are said first."""
+    for warning in getattr(engine.store, "warnings", []):
+        note(f"warning: {warning}")
+    isolation = engine.sandbox.isolation
+    if isolation.startswith("none:"):
+        note(f"warning: sandbox isolation is reduced ({isolation[5:].strip()}); see docs/security.md")
+
+
+@contextlib.contextmanager
+def _solving_ahead(
+    engine: Engine, problems: list[Problem], concurrency: int, shown: Callable[[str], Callable[[LayerEvent], None]]
+) -> Iterator[dict[int, Future[Solution]]]:
+    """With ``concurrency`` above 1, solve in worker threads ahead of the report loop, which stays in order.
+
+    Each solve verifies in a sandbox of its own (the engine keeps one per worker). Leaving early (Ctrl-C)
+    cancels the solves still running and drops those not started.
+    """
+    if concurrency <= 1:
+        yield {}
+        return
+    cancel = CancelToken()
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ncpu-solve") as pool:
+        try:
+            yield {
+                id(p): pool.submit(engine.solve, p, cancel=cancel, on_event=shown(p.stub.qualified_name))
+                for p in problems
+            }
+        finally:
+            cancel.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _emit(item: _FileWork, solved: list[tuple[Problem, Solution]], write: bool, errors: list[str]) -> None:

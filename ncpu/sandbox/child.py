@@ -18,7 +18,7 @@ import sys
 from typing import Any, NoReturn
 
 from ncpu.sandbox import guard, harness
-from ncpu.sandbox.protocol import ProtocolError, checks_from_wire, read_frame, verdict_to_wire
+from ncpu.sandbox.protocol import HEADER, ProtocolError, checks_from_wire, read_frame
 
 RESULT_FD = 3
 REQUEST_FD = 4
@@ -68,14 +68,16 @@ def _run(request: dict[str, Any], workdir: str, token: str) -> None:
     _set_limits(limits)
     checks = checks_from_wire(request["checks"])
     programs: list[str] = request["programs"]
-    write, close, dumps = os.write, os.close, json.dumps  # bound before the candidate can rebind module attributes
+    # Bound before the candidate can rebind module attributes or builtins.
+    write, close, dumps, pack = os.write, os.close, json.dumps, HEADER.pack
     guard.install(workdir, bool(limits.get("network")))
     if request["op"] == "first":
         found = harness.first_passing(programs, checks)
-        payload = {"index": None} if found is None else {"index": found[0], "verdict": verdict_to_wire(found[1])}
+        payload = {"index": None} if found is None else {"index": found[0], **found[1]}
     else:
-        payload = {"index": 0, "verdict": verdict_to_wire(harness.run_checks(programs[0], checks))}
-    data = dumps({"token": token, **payload}).encode()
+        payload = {"index": 0, **harness.observe_program(programs[0], checks)}
+    body = dumps({"token": token, **payload}).encode()
+    data = pack(len(body)) + body  # one frame; anything before, after or instead of it fails the run
     while data:
         data = data[write(RESULT_FD, data) :]
     close(RESULT_FD)  # end of report: the worker answers without waiting for our exit

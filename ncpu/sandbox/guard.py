@@ -10,6 +10,7 @@ A few native escape hatches without audit events are cut off here as well.
 from __future__ import annotations
 
 import os
+import pwd
 import sys
 from typing import Any
 
@@ -57,6 +58,9 @@ _CHANGES_PATHS = {  # event -> indexes of the path arguments it modifies
 }
 # Modules whose functions reach fork/exec or signals without an audit event; re-importing them is blocked.
 _SEVERED = {"_posixsubprocess": ("fork_exec",), "_signal": ("pidfd_send_signal",), "signal": ("pidfd_send_signal",)}
+_LISTS_PATHS = {"os.listdir", "os.scandir", "glob.glob", "glob.glob/2"}
+_READABLE = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/usr/share/zoneinfo")
+"""Read-only system files a pure function may legitimately touch (randomness, time zones)."""
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
@@ -72,19 +76,53 @@ def _sever() -> None:
                 setattr(module, attribute, _refuse)
 
 
+def _read_roots(workdir: str) -> tuple[str, ...]:
+    """Where a candidate may read: its temp dir and the Python installation (stdlib, site-packages).
+
+    Not the user's home, the project being edited, ``/etc`` or ``/proc`` (another process's environment).
+    """
+    roots = {os.path.realpath(workdir), *_READABLE}
+    for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
+        roots.add(os.path.realpath(prefix))
+    for entry in sys.path:  # site-packages outside the prefix (a user site, a system dist-packages)
+        if entry.rstrip(os.sep).endswith(("site-packages", "dist-packages")):
+            roots.add(os.path.realpath(entry))
+    try:  # the real home: HOME points at the temp dir by now
+        home = os.path.realpath(pwd.getpwuid(os.getuid()).pw_dir)
+    except (KeyError, OSError):
+        home = os.sep
+    return tuple(sorted(root for root in roots if root not in (os.sep, home)))
+
+
+def _within(target: str, roots: tuple[str, ...]) -> bool:
+    return any(target == root or target.startswith(root + os.sep) for root in roots)
+
+
 def install(workdir: str, allow_network: bool) -> None:
     """Install the hook for the rest of this process's life (audit hooks cannot be removed)."""
     _sever()
     root = os.path.realpath(workdir)
+    readable = _read_roots(workdir)
     own_pid = os.getpid()
+    realpath, fsdecode, isdir = os.path.realpath, os.fsdecode, os.path.isdir
+
+    def resolve(path: object) -> str | None:
+        """The real path ``path`` names, or ``None`` when it is not a path at all."""
+        if not isinstance(path, str | bytes | os.PathLike):
+            return None
+        return realpath(fsdecode(path))
 
     def inside(path: object) -> bool:
         if isinstance(path, int):  # a file descriptor: checked when it was opened
             return True
-        if not isinstance(path, str | bytes | os.PathLike):
-            return False
-        target = os.path.realpath(os.fsdecode(path))
-        return target == root or target.startswith(root + os.sep) or target == os.devnull
+        target = resolve(path)
+        return target is not None and (target == root or target.startswith(root + os.sep) or target == os.devnull)
+
+    def may_read(path: object) -> bool:
+        if isinstance(path, int):
+            return True
+        target = resolve("." if path is None else path)
+        return target is not None and _within(target, readable)
 
     def guard(event: str, args: tuple[Any, ...]) -> None:
         if event == "open":
@@ -92,8 +130,14 @@ def install(workdir: str, allow_network: bool) -> None:
             flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
             writing = any(flag in mode for flag in "wax+") if isinstance(mode, str) else bool(flags & _WRITE_FLAGS)
             # A directory outside could serve as dir_fd for a relative write the hook cannot resolve.
-            if (writing or (mode is None and os.path.isdir(os.fsdecode(path)))) and not inside(path):
+            if (writing or (mode is None and not isinstance(path, int) and isdir(fsdecode(path)))) and not inside(path):
                 raise PermissionError(f"sandbox: writing outside the temp dir is not allowed ({path!r})")
+            if not may_read(path):
+                raise PermissionError(f"sandbox: reading outside the temp dir is not allowed ({path!r})")
+            return
+        if event in _LISTS_PATHS:
+            if args and not may_read(args[0]):
+                raise PermissionError(f"sandbox: reading outside the temp dir is not allowed ({args[0]!r})")
             return
         if event in _CHANGES_PATHS:
             for index in _CHANGES_PATHS[event]:

@@ -13,7 +13,7 @@ from extraction.check import Check
 from ncpu.sandbox.verdict import CheckResult, Verdict
 
 MAX_FRAME = 256 * 1024 * 1024
-_HEADER = struct.Struct(">I")
+HEADER = struct.Struct(">I")
 
 
 class ProtocolError(Exception):
@@ -23,7 +23,7 @@ class ProtocolError(Exception):
 def write_frame(fd: int, message: dict[str, Any]) -> None:
     """Send one JSON message."""
     data = json.dumps(message).encode()
-    payload = _HEADER.pack(len(data)) + data
+    payload = HEADER.pack(len(data)) + data
     view = memoryview(payload)
     while view:
         written = os.write(fd, view)
@@ -44,7 +44,7 @@ def _read_exact(fd: int, size: int) -> bytes:
 
 def read_frame(fd: int) -> dict[str, Any]:
     """Receive one JSON message (blocking)."""
-    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size))
+    (size,) = HEADER.unpack(_read_exact(fd, HEADER.size))
     if size > MAX_FRAME:
         raise ProtocolError(f"frame too large: {size}")
     try:

@@ -23,9 +23,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from extraction.check import Check
 from ncpu.sandbox import child
 from ncpu.sandbox.isolation import Isolation, die_with_parent, isolate
-from ncpu.sandbox.protocol import ProtocolError, read_frame, verdict_to_wire, write_frame
+from ncpu.sandbox.judge import for_child, judge_all
+from ncpu.sandbox.protocol import (
+    HEADER,
+    ProtocolError,
+    checks_from_wire,
+    checks_to_wire,
+    read_frame,
+    verdict_to_wire,
+    write_frame,
+)
 from ncpu.sandbox.verdict import Verdict
 from ncpu.sandbox.watch import Outcome, kill_group, settle, watch
 
@@ -88,9 +98,11 @@ def _failed(total: int, error: str, outcome: Outcome) -> dict[str, Any]:
 
 
 def _message(result: bytes, token: str) -> dict[str, Any] | None:
-    """The child's report if it is a JSON object carrying this run's token, else ``None``."""
+    """The child's report if it is exactly one frame holding a JSON object with this run's token."""
+    if len(result) < HEADER.size or HEADER.unpack(result[: HEADER.size])[0] != len(result) - HEADER.size:
+        return None  # nothing, a short frame, or bytes before or after it: not what the harness writes
     try:
-        message = json.loads(result) if result else None
+        message = json.loads(result[HEADER.size :])
     except ValueError:
         return None
     if not isinstance(message, dict) or message.pop("token", None) != token:
@@ -98,7 +110,22 @@ def _message(result: bytes, token: str) -> dict[str, Any] | None:
     return message
 
 
-def _response(outcome: Outcome, token: str, limits: dict[str, Any], total: int) -> dict[str, Any]:
+def _judged(message: dict[str, Any], checks: list[Check], seconds: float) -> Verdict:
+    """Turn the child's observations into a verdict here, outside the candidate's process."""
+    total = len(checks)
+    error = message.get("error")
+    if error is not None:
+        return Verdict.failed(total, str(error)[:1000], seconds)
+    try:
+        results = judge_all(checks, message.get("observations"))
+    except ValueError as exc:
+        return Verdict.failed(total, str(exc), seconds)
+    return Verdict(results=results, total=total, seconds=seconds)
+
+
+def _response(outcome: Outcome, token: str, request: dict[str, Any]) -> dict[str, Any]:
+    limits = request["limits"]
+    total = len(request["checks"])
     stopped = {
         "timeout": f"timed out after {float(limits['wall_seconds'])!r} s",
         "output": f"output limit exceeded ({int(limits['output_bytes'])} bytes)",
@@ -113,9 +140,23 @@ def _response(outcome: Outcome, token: str, limits: dict[str, Any], total: int) 
         if outcome.result and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
             return _failed(total, "the candidate tampered with the result channel", outcome)
         return _failed(total, _describe_exit(status, limits), outcome)
-    if isinstance(message.get("verdict"), dict):
-        message["verdict"]["seconds"] = outcome.seconds
-    return message
+    index = message.get("index")
+    if request["op"] == "first" and index is None:
+        return {"index": None}
+    if type(index) is not int:
+        return _failed(total, "malformed result from the sandbox", outcome)
+    verdict = _judged(message, checks_from_wire(request["checks"]), outcome.seconds)
+    if request["op"] == "first" and not verdict.ok:
+        return {"index": None}  # the child believed a pass that the judge outside does not
+    return {"index": index, "verdict": verdict_to_wire(verdict)}
+
+
+def _for_child(request: dict[str, Any]) -> dict[str, Any]:
+    """What the child is told: for a single candidate, no expected outcome the worker judges itself."""
+    if request.get("op") != "verify":
+        return request  # a batch of cheap candidates needs them to pick one; the worker re-judges it
+    checks = [for_child(check) for check in checks_from_wire(request["checks"])]
+    return {**request, "checks": checks_to_wire(checks)}
 
 
 @dataclass(slots=True)
@@ -172,7 +213,7 @@ def run_request(
 
     try:
         with contextlib.suppress(BrokenPipeError):  # it died early: its exit status tells why
-            write_frame(spare.request_w, request)
+            write_frame(spare.request_w, _for_child(request))
         os.close(spare.request_w)
         spare.request_w = -1  # its number may be reused before close() runs
         pipes = (spare.result_r, spare.output_r, control_fd)
@@ -184,7 +225,7 @@ def run_request(
     if outcome.stopped == "closed":
         cleanup()
         raise _ControlClosed()
-    return _response(outcome, spare.token, limits, len(request["checks"])), cleanup
+    return _response(outcome, spare.token, request), cleanup
 
 
 def serve(in_fd: int, out_fd: int, description: str, ns_init: bool) -> None:

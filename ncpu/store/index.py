@@ -141,15 +141,22 @@ class CacheIndex:
 
     def _fold(self, chunk: LogChunk) -> None:
         fold = self._cache.get(_FOLD) or empty_fold()
-        fold["corrupt_lines"] += chunk.corrupt
+        skipped = chunk.corrupt
         counts: dict[int, int] = {}
         for fact in chunk.facts:
             try:
                 new_program = self._apply(fact, counts)
             except (KeyError, TypeError, ValueError):
-                fold["corrupt_lines"] += 1  # valid JSON, but not a fact this version can read
+                skipped += 1  # valid JSON, but not a fact this version can read
                 continue
             apply_fact(fold, fact, new_program=new_program)
+        if skipped:
+            fold["corrupt_lines"] += skipped
+            message = (
+                f"store log: skipped {skipped} unreadable line(s) (a crashed writer or damage); the rest is intact"
+            )
+            logger.warning(message)
+            self._warn(message)
         for arity, count in counts.items():
             self._cache.set(f"libn:{arity}", count)
         self._cache.set(_FOLD, fold)

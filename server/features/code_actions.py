@@ -21,7 +21,9 @@ def setup(server: NcpuServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=[KIND]))
     def code_actions(ls: NcpuServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
-        document = ls.workspace.get_text_document(params.text_document.uri)
+        document = ls.open_document(params.text_document.uri)
+        if document is None:
+            return None
         entry = ls.documents.get(document)
         stubs = entry.stubs_in_lines(params.range.start.line, params.range.end.line)
         actions: list[types.CodeAction] = []

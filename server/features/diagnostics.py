@@ -10,9 +10,22 @@ from server.server import NcpuServer
 
 def stub_diagnostics(ls: NcpuServer, uri: str) -> list[types.Diagnostic]:
     """One hint per stub in the document."""
-    document = ls.workspace.get_text_document(uri)
+    document = ls.open_document(uri)
+    if document is None:
+        return []
     entry = ls.documents.get(document)
     diagnostics = []
+    if entry.unreadable is not None:
+        start = types.Position(0, 0)
+        diagnostics.append(
+            types.Diagnostic(
+                range=types.Range(start, start),
+                message=entry.unreadable,
+                severity=types.DiagnosticSeverity.Warning,
+                source="ncpu",
+                code="unreadable",
+            )
+        )
     for stub in entry.stubs:
         count = len(entry.problem(stub).checks)
         if count:
@@ -39,7 +52,9 @@ def publish(ls: NcpuServer, uri: str) -> None:
     except Exception as exc:
         ls.log(f"diagnostics for {uri} failed: {exc}", types.MessageType.Warning)
         diagnostics = []
-    document = ls.workspace.get_text_document(uri)
+    document = ls.open_document(uri)
+    if document is None:
+        return
     ls.text_document_publish_diagnostics(
         types.PublishDiagnosticsParams(uri=uri, version=document.version, diagnostics=diagnostics)
     )

@@ -14,7 +14,9 @@ def setup(server: NcpuServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: NcpuServer, params: types.HoverParams) -> types.Hover | None:
-        document = ls.workspace.get_text_document(params.text_document.uri)
+        document = ls.open_document(params.text_document.uri)
+        if document is None:
+            return None
         entry = ls.documents.get(document)
         line = params.position.line
         stub = next((s for s in entry.stubs_in_lines(line, line)), None)

@@ -12,6 +12,7 @@ from pygls.uris import to_fs_path
 from server.server import NcpuServer
 
 IDLE_CHECK_SECONDS = 5.0
+_BACKGROUND: set[asyncio.Task[None]] = set()
 
 
 def _workspace_root(params: types.InitializeParams) -> Path | None:
@@ -32,6 +33,22 @@ async def _unload_when_idle(server: NcpuServer) -> None:
             server.log(f"model unloaded after {idle:g} s idle")
 
 
+async def _report_isolation(server: NcpuServer) -> None:
+    """Start the sandbox worker (not the model) and say at once when it cannot isolate candidates."""
+    try:
+        isolation = await asyncio.to_thread(lambda: server.engine.sandbox.isolation)
+    except Exception as exc:
+        if not server.stopped:
+            server.log(f"the sandbox could not start: {exc}", types.MessageType.Error)
+        return
+    if isolation.startswith("none:"):
+        server.log(
+            f"sandbox isolation is reduced: {isolation[5:].strip()} (see docs/security.md)", types.MessageType.Warning
+        )
+    else:
+        server.log(f"sandbox isolation: {isolation}")
+
+
 def setup(server: NcpuServer) -> None:
     """Register the lifecycle handlers."""
 
@@ -43,7 +60,11 @@ def setup(server: NcpuServer) -> None:
     @server.feature(types.INITIALIZED)
     async def initialized(ls: NcpuServer, params: types.InitializedParams) -> None:
         ls.log(f"ncpu server ready (backend {ls.config.backend}); the model loads on the first solve")
-        asyncio.get_running_loop().create_task(_unload_when_idle(ls))
+        loop = ls.loop = asyncio.get_running_loop()
+        for job in (_unload_when_idle(ls), _report_isolation(ls)):
+            task = loop.create_task(job)
+            _BACKGROUND.add(task)  # the loop keeps only weak references to tasks
+            task.add_done_callback(_BACKGROUND.discard)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: NcpuServer, params: types.DidChangeConfigurationParams) -> None:
@@ -56,4 +77,5 @@ def setup(server: NcpuServer) -> None:
         for msg_id, future in list(ls.protocol._request_futures.items()):
             if msg_id != current and not future.done():
                 future.cancel()
+        ls.stopped = True
         ls.close_engine()

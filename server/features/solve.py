@@ -77,7 +77,9 @@ async def _run_engine(ls: NcpuServer, problem: Any, cancel: CancelToken, report:
 
 async def _apply(ls: NcpuServer, uri: str, name: str, key: str, solution: Solution) -> str:
     """Insert a verified body into the document as it is now; return what happened."""
-    document = ls.workspace.get_text_document(uri)
+    document = ls.open_document(uri)
+    if document is None:
+        return f"the document was closed while solving {name}: nothing inserted"
     entry = ls.documents.get(document)
     stub = entry.stub_named(name)
     if stub is None:
@@ -114,7 +116,10 @@ async def solve_stub(
     cancel: CancelToken | None = None,
 ) -> dict[str, Any]:
     """Solve one stub and apply a verified body; return a summary for the caller."""
-    document = ls.workspace.get_text_document(uri)
+    document = ls.open_document(uri)
+    if document is None:
+        ls.tell(f"ncpu: {uri} is not open in the editor; open it to solve {name}", types.MessageType.Warning)
+        return {"status": "not_open", "message": "the document is not open"}
     entry = ls.documents.get(document)
     stub = entry.stub_named(name)
     if stub is None:
@@ -169,7 +174,11 @@ def setup(server: NcpuServer) -> None:
             ls.tell("ncpu.solveFile expects [uri]", types.MessageType.Error)
             return {"status": "bad_arguments"}
         uri = args[0]
-        names = [s.qualified_name for s in ls.documents.get(ls.workspace.get_text_document(uri)).stubs]
+        document = ls.open_document(uri)
+        if document is None:
+            ls.tell(f"ncpu: {uri} is not open in the editor", types.MessageType.Warning)
+            return {"status": "not_open"}
+        names = [s.qualified_name for s in ls.documents.get(document).stubs]
         results: dict[str, Any] = {}
         cancel = CancelToken()
         try:

@@ -1,0 +1,227 @@
+"""Backend throughput on the same HumanEval prompts and the same GGUF file, plus the harness's own overhead.
+
+For each backend: greedy tokens per second over the problems (one generation each), and samples per
+second for best-of-8 (one ``sample(request, 8)`` call per problem). Backends: llama.cpp in process,
+transformers (the GGUF dequantized, batched sampling), and the OpenAI backend against llama-cpp-python's
+server on loopback serving the same file. The harness overhead compares ``LlamaCppBackend.generate`` with
+raw ``Llama.create_completion`` calls on the same rendered prompts and options, alternating problem by
+problem in the same run so a busy machine slows both alike.
+
+    python benchmarks/backends.py [--limit 20] [--sample-limit 20] [--backends llama_cpp,transformers,openai]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+# benchmarks/extraction.py would shadow the `extraction` package when this runs as a script.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+from extraction import find_stubs  # noqa: E402
+from ncpu.backends.base import Backend, GenerationRequest  # noqa: E402
+from ncpu.backends.registry import create_backend  # noqa: E402
+from ncpu.bench.datasets import load_humaneval  # noqa: E402
+from ncpu.cascade.prompts import build_request  # noqa: E402
+from ncpu.config import ModelSettings  # noqa: E402
+from ncpu.models import EMBEDDED_DEFAULT, ensure_model  # noqa: E402
+from ncpu.problem import Problem  # noqa: E402
+
+
+@dataclass
+class Row:
+    backend: str
+    tokens: int = 0
+    seconds: float = 0.0
+    samples: int = 0
+    sample_seconds: float = 0.0
+    load_seconds: float = 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.samples / self.sample_seconds if self.sample_seconds else 0.0
+
+
+def _requests(limit: int, max_tokens: int) -> list[GenerationRequest]:
+    requests = []
+    for task in load_humaneval():
+        stubs = [s for s in find_stubs(task.prompt) if s.name == task.entry_point]
+        if not stubs:
+            continue
+        problem = Problem.from_source(task.prompt, stubs[0])
+        requests.append(build_request(problem, temperature=0.0, max_tokens=max_tokens))
+        if len(requests) == limit:
+            break
+    return requests
+
+
+def _sampled(request: GenerationRequest, max_tokens: int, seed: int) -> GenerationRequest:
+    from dataclasses import replace
+
+    return replace(request, temperature=0.8, max_tokens=max_tokens, seed=seed)
+
+
+def _measure(
+    name: str, backend: Backend, greedy: list[GenerationRequest], sampled: list[GenerationRequest], n: int
+) -> Row:
+    row = Row(name)
+    for request in greedy:
+        started = time.perf_counter()
+        generation = backend.generate(request)
+        row.seconds += time.perf_counter() - started
+        row.tokens += generation.tokens
+    print(f"  {name}: greedy {row.tokens} tokens in {row.seconds:.1f} s", file=sys.stderr, flush=True)
+    for request in sampled:
+        started = time.perf_counter()
+        row.samples += len(list(backend.sample(request, n)))
+        row.sample_seconds += time.perf_counter() - started
+    print(f"  {name}: {row.samples} samples in {row.sample_seconds:.1f} s", file=sys.stderr, flush=True)
+    return row
+
+
+def _overhead(gguf: Path, greedy: list[GenerationRequest], threads: int) -> tuple[float, float, int]:
+    """Seconds for harness and raw calls on the same prompts, alternating; and the tokens each produced."""
+    from llama_cpp import Llama
+
+    from ncpu.backends.llama_cpp import LlamaCppBackend
+
+    settings = ModelSettings(n_threads=threads, n_ctx=4096)
+    harness = LlamaCppBackend(gguf, settings)
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
+        raw = Llama(model_path=str(gguf), n_ctx=4096, n_threads=threads, n_threads_batch=threads, verbose=False)
+    harness_seconds = raw_seconds = 0.0
+    tokens = 0
+    for index, request in enumerate(greedy):
+        prompt = harness.render_prompt(request)
+
+        def run_raw(prompt: str = prompt, request: GenerationRequest = request) -> int:
+            answer = raw.create_completion(
+                prompt,
+                max_tokens=request.max_tokens,
+                temperature=0.0,
+                top_p=1.0,
+                top_k=1,
+                min_p=0.05,
+                repeat_penalty=1.0,
+                stop=list(request.stop),
+                seed=None,
+            )
+            return int(answer["usage"]["completion_tokens"])  # type: ignore[index]
+
+        order = ("raw", "harness") if index % 2 else ("harness", "raw")
+        for which in order:
+            started = time.perf_counter()
+            if which == "raw":
+                produced = run_raw()
+                raw_seconds += time.perf_counter() - started
+            else:
+                produced = harness.generate(request).tokens
+                harness_seconds += time.perf_counter() - started
+                tokens += produced
+    harness.close()
+    raw.close()
+    return harness_seconds, raw_seconds, tokens
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _llama_server(gguf: Path, threads: int) -> Iterator[str]:
+    port = _free_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
+               "--port", str(port), "--n_ctx", "4096", "--n_threads", str(threads), "--verbose", "False",
+               "--interrupt_requests", "False"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/models", timeout=2) as answer:
+                    if json.load(answer).get("data"):
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("llama_cpp.server did not start") from None
+                time.sleep(0.25)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=20, help="HumanEval problems for greedy and overhead")
+    parser.add_argument("--sample-limit", type=int, default=20, help="of those, problems for best-of-N")
+    parser.add_argument("--samples", type=int, default=8)
+    parser.add_argument("--max-tokens", type=int, default=128, help="tokens per greedy generation")
+    parser.add_argument("--sample-tokens", type=int, default=64, help="tokens per sample")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--backends", default="overhead,llama_cpp,openai,transformers")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args()
+    gguf = ensure_model(EMBEDDED_DEFAULT)
+    greedy = _requests(args.limit, args.max_tokens)
+    sampled = [_sampled(r, args.sample_tokens, 1000 + i) for i, r in enumerate(greedy[: args.sample_limit])]
+    wanted = args.backends.split(",")
+    results: dict[str, object] = {"problems": len(greedy), "sampled_problems": len(sampled), "samples": args.samples}
+    rows: list[Row] = []
+    if "overhead" in wanted:
+        harness, raw, tokens = _overhead(gguf, greedy, args.threads)
+        results["overhead"] = {"harness_s": harness, "raw_s": raw, "tokens": tokens, "ratio": harness / raw - 1}
+        print(f"overhead: harness {harness:.2f} s, raw {raw:.2f} s ({harness / raw - 1:+.1%})", file=sys.stderr)
+    for name in ("llama_cpp", "openai", "transformers"):
+        if name not in wanted:
+            continue
+        settings = ModelSettings(backend=name, n_threads=args.threads, device="cpu", request_timeout=600)
+        with contextlib.ExitStack() as stack:
+            path: Path | None = gguf
+            if name == "openai":
+                url = stack.enter_context(_llama_server(gguf, args.threads))
+                settings = ModelSettings(backend=name, base_url=url, request_timeout=600)
+                path = None
+            started = time.perf_counter()
+            backend = create_backend(name, path, settings)
+            stack.callback(backend.close)
+            load = time.perf_counter() - started
+            print(f"{backend.describe()}: loaded in {load:.1f} s", file=sys.stderr, flush=True)
+            row = _measure(name, backend, greedy, sampled, args.samples)
+            row.load_seconds = load
+            rows.append(row)
+    results["rows"] = [
+        {**vars(row), "tokens_per_second": row.tokens_per_second, "samples_per_second": row.samples_per_second}
+        for row in rows
+    ]
+    print(f"| backend | greedy tokens | tok/s | best-of-{args.samples} samples | samples/s | load (s) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for row in rows:
+        print(
+            f"| {row.backend} | {row.tokens} | {row.tokens_per_second:.1f} | {row.samples} | "
+            f"{row.samples_per_second:.2f} | {row.load_seconds:.1f} |"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

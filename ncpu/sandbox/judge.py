@@ -1,0 +1,109 @@
+"""Deciding each check from what the candidate's process observed, outside that process.
+
+The child runs the call and reports an *observation*: the exception it raised (type names), the
+value it returned (``values.encode``) or the text it printed. The worker, which never runs candidate
+code, judges it here against the expected outcome it kept to itself: for these checks the expected
+value is not even sent to the child (``for_child``). Only ``statement`` checks (arbitrary code such as
+``assert f(x) > 0``) and ``value`` checks whose expected side is not a literal (``Point(1, 2)``) are
+still decided inside the child, and trusted as far as that process can be (see docs/security.md).
+
+Observations on the wire (one JSON object per check):
+
+* ``{"setup": "setup failed: ..."}``: the check's setup statements failed;
+* ``{"raised": "ValueError: x", "names": ["ValueError", "Exception", ...]}``: the call raised;
+* ``{"value": <encoded>, "actual": "<repr>", "shown": "<printed text + repr>"}``: the call returned;
+* ``{"passed": bool, "actual": ..., "error": ...}``: decided inside the child.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from extraction.check import Check
+from ncpu.sandbox.values import Opaque, decode, parse_expected, values_equal
+from ncpu.sandbox.verdict import CheckResult
+
+__all__ = ["for_child", "judge", "judge_all", "judged_outside"]
+
+REPR_LIMIT = 300
+
+
+def judged_outside(check: Check) -> tuple[bool, Any]:
+    """Whether the worker decides ``check`` itself, and the expected value it parsed (for ``value``)."""
+    if check.mode in ("raises", "output"):
+        return True, check.expected
+    if check.mode == "value":
+        return parse_expected(check.expected)
+    return False, None
+
+
+def for_child(check: Check) -> Check:
+    """The check as the candidate's process sees it: without the expected outcome when judged outside."""
+    outside, _ = judged_outside(check)
+    return dataclasses.replace(check, expected=None) if outside else check
+
+
+def normalize_output(text: str) -> str:
+    """Doctest-like comparison: surrounding blank lines and trailing spaces do not count."""
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+def _text(observation: dict[str, Any], key: str) -> str | None:
+    value = observation.get(key)
+    return None if value is None else str(value)[:1000]
+
+
+def judge(check: Check, observation: Any, expected: tuple[bool, Any] | None = None) -> CheckResult:
+    """One check's result from the child's observation; anything malformed fails."""
+    if not isinstance(observation, dict):
+        return CheckResult(passed=False, error="malformed result from the sandbox")
+    if "setup" in observation:
+        return CheckResult(passed=False, error=_text(observation, "setup"))
+    outside, value = expected if expected is not None else judged_outside(check)
+    if not outside:
+        if "passed" not in observation:
+            return CheckResult(passed=False, error="malformed result from the sandbox")
+        return CheckResult(
+            passed=observation["passed"] is True, actual=_text(observation, "actual"), error=_text(observation, "error")
+        )
+    if "raised" in observation:
+        raised = _text(observation, "raised")
+        names = observation.get("names")
+        if check.mode == "raises" and isinstance(names, list) and check.expected in names:
+            return CheckResult(passed=True, actual=raised)
+        return CheckResult(passed=False, error=raised)
+    if "value" not in observation:
+        return CheckResult(passed=False, error="malformed result from the sandbox")
+    actual = _text(observation, "actual")
+    if check.mode == "raises":
+        return CheckResult(passed=False, actual=actual, error=f"expected {check.expected}")
+    if check.mode == "output":
+        shown = observation.get("shown")
+        if not isinstance(shown, str):
+            return CheckResult(passed=False, error="malformed result from the sandbox")
+        passed = normalize_output(shown) == normalize_output(check.expected or "")
+        return CheckResult(passed=passed, actual=actual if actual is not None else shown[:REPR_LIMIT])
+    try:
+        returned = decode(observation["value"])
+    except (ValueError, RecursionError, MemoryError):
+        return CheckResult(passed=False, actual=actual, error="malformed result from the sandbox")
+    if isinstance(returned, Opaque):
+        return CheckResult(
+            passed=False,
+            actual=actual,
+            error=f"returned {returned.type_name}, which cannot equal a literal (only plain values are compared)",
+        )
+    try:
+        passed = values_equal(returned, value)
+    except (RecursionError, MemoryError, TypeError, ValueError) as exc:
+        return CheckResult(passed=False, actual=actual, error=f"comparison failed: {exc}")
+    return CheckResult(passed=passed, actual=actual)
+
+
+def judge_all(checks: Sequence[Check], observations: Any) -> tuple[CheckResult, ...]:
+    """Every check's result; raises ``ValueError`` unless there is exactly one observation per check."""
+    if not isinstance(observations, list) or len(observations) != len(checks):
+        raise ValueError("malformed result from the sandbox")
+    return tuple(judge(check, observation) for check, observation in zip(checks, observations, strict=True))

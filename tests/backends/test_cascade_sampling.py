@@ -1,0 +1,77 @@
+"""Best-of-N asks the backend for each temperature's samples in one ``sample`` call, and pulls no more than needed."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+from extraction import find_stubs
+from ncpu.backends.base import Backend, Generation, GenerationRequest
+from ncpu.backends.fake import ScriptedBackend
+from ncpu.backends.registry import complete_backend
+from ncpu.cancel import CancelToken
+from ncpu.config import Budget, Settings
+from ncpu.engine import Engine
+from ncpu.problem import Problem
+from ncpu.sandbox import Sandbox
+from ncpu.store import Store
+
+SOURCE = '''def mul(a, b):
+    """Multiply.
+
+    >>> mul(2, 3)
+    6
+    """
+'''
+WRONG, RIGHT = "def mul(a, b):\n    return 0\n", "def mul(a, b):\n    return a * b\n"
+
+
+def _solve(backend: Backend, store_dir: Path, sandbox: Sandbox, **budget: object) -> tuple[str, str | None]:
+    settings = Settings(layers=("best_of_n",), budget=dataclasses.replace(Budget(), **budget))  # type: ignore[arg-type]
+    engine = Engine(settings, store=Store.open(store_dir), sandbox=sandbox, backends=[backend])
+    solution = engine.solve(Problem.from_source(SOURCE, find_stubs(SOURCE)[0]))
+    return solution.status, solution.layer
+
+
+def test_one_sample_call_per_temperature_and_early_stop(store_dir: Path, sandbox: Sandbox) -> None:
+    backend = ScriptedBackend({"*": [WRONG] * 5 + [RIGHT]})
+    assert _solve(backend, store_dir, sandbox) == ("verified", "best_of_n")
+    assert backend.batches == [4, 4]
+    assert len(backend.requests) == 6  # the second batch stopped at its passing sample
+    seeds = [r.seed for r in backend.requests]
+    assert seeds[1:4] == [seeds[0] + 1, seeds[0] + 2, seeds[0] + 3] and len(set(seeds)) == 6
+
+
+def test_the_budget_caps_the_batch(store_dir: Path, sandbox: Sandbox) -> None:
+    backend = ScriptedBackend({"*": [WRONG]})
+    assert _solve(backend, store_dir, sandbox, max_samples=6)[0] == "failed"
+    assert backend.batches == [4, 2] and len(backend.requests) == 6
+
+
+class _FirstInterface:
+    """A plugin written before ``sample`` and ``describe`` existed."""
+
+    name = "old"
+
+    def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Generation:
+        return Generation(RIGHT, 3, 0.0)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_plugin_with_only_generate_gets_the_default_sample(store_dir: Path, sandbox: Sandbox) -> None:
+    completed = complete_backend(_FirstInterface())
+    assert isinstance(completed, Backend) and completed.describe() == "plugin old"
+    assert _solve(_FirstInterface(), store_dir, sandbox) == ("verified", "best_of_n")  # type: ignore[arg-type]
+
+
+def test_the_engine_and_server_import_without_torch() -> None:
+    code = (
+        "import sys, ncpu.engine, server.server, ncpu.backends.hf, ncpu.backends.openai_compat\n"
+        "assert not {'torch', 'transformers'} & set(sys.modules), 'imported eagerly'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
