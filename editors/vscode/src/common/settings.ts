@@ -1,0 +1,118 @@
+/**
+ * The `ncpu.*` settings: which keys go to the server, under which names, and how paths are resolved.
+ *
+ * Pure logic (no `vscode` import) so it runs under `node --test`.
+ */
+
+/** Reads one key of the `ncpu` configuration section (a `vscode.WorkspaceConfiguration` fits). */
+export interface ConfigReader {
+    get<T>(key: string): T | undefined;
+}
+
+/** What the server accepts (see `server/config.py`); camelCase, as on the wire. */
+export interface ServerSettings {
+    backend?: string;
+    modelPath?: string;
+    modelName?: string;
+    device?: string;
+    baseUrl?: string;
+    apiKeyEnv?: string;
+    requestTimeout?: number;
+    escalationPath?: string;
+    escalate?: boolean;
+    maxSamples?: number;
+    maxTokens?: number;
+    maxSeconds?: number;
+    wallSeconds?: number;
+    memoryMb?: number;
+    storePath?: string;
+    offerUnverified?: boolean;
+    idleUnloadSeconds?: number;
+}
+
+/** Keys of the `ncpu` section that the server reads; the others (`python`, `trace`) stay in the client. */
+export const SERVER_KEYS: readonly (keyof ServerSettings)[] = [
+    'backend',
+    'modelPath',
+    'modelName',
+    'device',
+    'baseUrl',
+    'apiKeyEnv',
+    'requestTimeout',
+    'escalationPath',
+    'escalate',
+    'maxSamples',
+    'maxTokens',
+    'maxSeconds',
+    'wallSeconds',
+    'memoryMb',
+    'storePath',
+    'offerUnverified',
+    'idleUnloadSeconds',
+];
+
+const PATH_KEYS: ReadonlySet<string> = new Set(['modelPath', 'escalationPath', 'storePath']);
+
+/**
+ * Resolve `${workspaceFolder}`, `${userHome}` and `~`, and make a relative path absolute against the
+ * workspace folder (the server's working directory is not the workspace's).
+ */
+export function resolvePath(value: string, workspaceFolder: string | undefined, home: string | undefined): string {
+    let path = value.trim();
+    if (workspaceFolder !== undefined) {
+        path = path.replace(/\$\{workspaceFolder\}/g, workspaceFolder);
+    }
+    if (home !== undefined) {
+        path = path.replace(/\$\{userHome\}/g, home);
+        if (path === '~' || path.startsWith('~/')) {
+            path = home + path.slice(1);
+        }
+    }
+    const absolute = path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(path) || path.startsWith('\\\\') || path.startsWith('~');
+    if (!absolute && path !== '' && workspaceFolder !== undefined) {
+        path = `${workspaceFolder.replace(/[\\/]+$/, '')}/${path}`;
+    }
+    return path;
+}
+
+/**
+ * The settings sent as `initializationOptions` and with `workspace/didChangeConfiguration`.
+ *
+ * Unset and empty values are left out so the server uses its own defaults.
+ */
+export function serverSettings(
+    config: ConfigReader,
+    workspaceFolder: string | undefined,
+    home: string | undefined,
+): ServerSettings {
+    const settings: Record<string, unknown> = {};
+    // Types are checked by the server, which reports a bad value and keeps that key's default.
+    for (const key of SERVER_KEYS) {
+        const value = config.get<unknown>(key);
+        if (value === undefined || value === null) {
+            continue;
+        }
+        if (typeof value === 'string') {
+            if (value.trim() === '') {
+                continue;
+            }
+            settings[key] = PATH_KEYS.has(key) ? resolvePath(value, workspaceFolder, home) : value.trim();
+        } else {
+            settings[key] = value;
+        }
+    }
+    return settings;
+}
+
+/** A short description of the model for the status bar tooltip. */
+export function describeModel(settings: ServerSettings): string {
+    const backend = settings.backend ?? 'llama_cpp';
+    if (backend === 'fake') {
+        return `fake backend (script ${settings.modelPath ?? 'missing'})`;
+    }
+    if (backend === 'openai') {
+        return `openai: ${settings.modelName ?? "the server's first model"} at ${settings.baseUrl ?? 'the default URL'}`;
+    }
+    const model = settings.modelPath ?? settings.modelName ?? 'the embedded default model';
+    return backend === 'llama_cpp' ? model : `${backend}: ${model}`;
+}

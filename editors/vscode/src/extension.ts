@@ -1,0 +1,167 @@
+/** Activation: the output channel, the status item, the commands, and a debounced server restart. */
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { ACTION_KIND, pickSolveAction, pickSolveFileAction } from './common/actions';
+import { debounce } from './common/debounce';
+import { type Interpreter, resolveInterpreter } from './common/interpreter';
+import { restartServer, stopServer } from './common/server';
+import { describeModel, type ServerSettings, serverSettings } from './common/settings';
+import { StatusModel } from './common/status';
+import {
+    activeTextEditor,
+    applyEdit,
+    createOutputChannel,
+    createStatusBarItem,
+    executeCommand,
+    firstWorkspaceFolder,
+    getConfiguration,
+    homeDirectory,
+    onDidChangeConfiguration,
+    onDidChangePythonInterpreter,
+    pythonExtensionInterpreter,
+    registerCommand,
+    SECTION,
+    showErrorMessage,
+    showInformationMessage,
+    showStatus,
+    showWarningMessage,
+} from './common/vscodeapi';
+
+/** Interpreter changes often come in bursts (selecting an environment touches several settings). */
+const RESTART_DELAY_MS = 1000;
+
+let client: LanguageClient | undefined;
+let running: Interpreter | undefined;
+let queue: Promise<void> = Promise.resolve();
+
+function currentSettings(): ServerSettings {
+    return serverSettings(getConfiguration(), firstWorkspaceFolder()?.uri.fsPath, homeDirectory());
+}
+
+function currentInterpreter(): Promise<Interpreter> {
+    const folder = firstWorkspaceFolder();
+    return resolveInterpreter(
+        getConfiguration(folder?.uri).get<string>('python'),
+        () => pythonExtensionInterpreter(folder?.uri),
+        folder?.uri.fsPath,
+    );
+}
+
+async function runCodeAction(
+    editor: vscode.TextEditor,
+    range: vscode.Range,
+    pick: (actions: vscode.CodeAction[]) => vscode.CodeAction | undefined,
+    nothing: string,
+): Promise<void> {
+    if (client === undefined || !client.isRunning()) {
+        const choice = await showWarningMessage('ncpu: the server is not running.', 'Show Log', 'Restart');
+        if (choice === 'Show Log') {
+            await executeCommand('ncpu.showLog');
+        } else if (choice === 'Restart') {
+            await executeCommand('ncpu.restart');
+        }
+        return;
+    }
+    const actions = await executeCommand<vscode.CodeAction[]>(
+        'vscode.executeCodeActionProvider',
+        editor.document.uri,
+        range,
+        ACTION_KIND,
+    );
+    const action = pick(actions ?? []);
+    if (action === undefined) {
+        void showInformationMessage(nothing);
+        return;
+    }
+    if (action.edit !== undefined && !(await applyEdit(action.edit))) {
+        void showErrorMessage(`ncpu: the editor refused the edit of "${action.title}".`);
+        return;
+    }
+    if (action.command !== undefined) {
+        const args: unknown[] = action.command.arguments ?? [];
+        await executeCommand(action.command.command, ...args);
+    }
+}
+
+function pythonEditor(): vscode.TextEditor | undefined {
+    const editor = activeTextEditor();
+    if (editor === undefined || editor.document.languageId !== 'python') {
+        void showInformationMessage('ncpu: open a Python file first.');
+        return undefined;
+    }
+    return editor;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+    const output = createOutputChannel('ncpu');
+    const item = createStatusBarItem('ncpu.showLog');
+    const status = new StatusModel(describeModel(currentSettings()), (view) => showStatus(item, view));
+    context.subscriptions.push(output, item);
+
+    const deps = { output, status, settings: currentSettings, cwd: context.extensionPath };
+    const runServer = (force: boolean): Promise<void> => {
+        // Restarts run one after another; a failed one must not stop the next (hence the catch).
+        queue = queue.catch(() => undefined).then(async () => {
+            const interpreter = await currentInterpreter();
+            if (!force && client !== undefined && running?.command === interpreter.command) {
+                return;
+            }
+            running = interpreter;
+            client = await restartServer(interpreter, deps, client);
+            if (client === undefined) {
+                // Not awaited: the message stays until dismissed, and restarts must not wait for that.
+                void showErrorMessage(
+                    `ncpu: the server did not start with ${interpreter.command}. Is ncpu installed in that interpreter (setting ncpu.python)?`,
+                    'Show Log',
+                ).then((choice) => {
+                    if (choice === 'Show Log') {
+                        output.show(true);
+                    }
+                });
+            }
+        });
+        return queue;
+    };
+    const restartIfInterpreterChanged = debounce(() => void runServer(false), RESTART_DELAY_MS);
+    context.subscriptions.push({ dispose: () => restartIfInterpreterChanged.cancel() });
+
+    context.subscriptions.push(
+        onDidChangeConfiguration((event) => {
+            if (event.affectsConfiguration(`${SECTION}.python`)) {
+                restartIfInterpreterChanged();
+            }
+            if (event.affectsConfiguration(SECTION)) {
+                status.setModel(describeModel(currentSettings()));
+            }
+        }),
+        await onDidChangePythonInterpreter(restartIfInterpreterChanged),
+        registerCommand('ncpu.restart', () => runServer(true)),
+        registerCommand('ncpu.showLog', () => output.show(true)),
+        registerCommand('ncpu.solveAtCursor', async () => {
+            const editor = pythonEditor();
+            if (editor !== undefined) {
+                await runCodeAction(
+                    editor,
+                    editor.selection,
+                    pickSolveAction,
+                    'ncpu: no stub with doctest examples at the cursor.',
+                );
+            }
+        }),
+        registerCommand('ncpu.solveAllInFile', async () => {
+            const editor = pythonEditor();
+            if (editor !== undefined) {
+                const document = editor.document;
+                const all = document.validateRange(new vscode.Range(0, 0, document.lineCount, 0));
+                await runCodeAction(editor, all, pickSolveFileAction, 'ncpu: no stubs in this file.');
+            }
+        }),
+    );
+    await runServer(true);
+}
+
+export async function deactivate(): Promise<void> {
+    await queue.catch(() => undefined);
+    await stopServer(client);
+    client = undefined;
+}

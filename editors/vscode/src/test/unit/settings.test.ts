@@ -1,0 +1,103 @@
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type ConfigReader, describeModel, resolvePath, SERVER_KEYS, serverSettings } from '../../common/settings';
+
+function reader(values: Record<string, unknown>): ConfigReader {
+    return { get: <T>(key: string) => values[key] as T | undefined };
+}
+
+describe('serverSettings', () => {
+    it('maps the server keys, camelCase, and leaves out client-only keys', () => {
+        const settings = serverSettings(
+            reader({
+                python: '/usr/bin/python3',
+                trace: { server: 'verbose' },
+                backend: 'fake',
+                modelPath: '/tmp/script.json',
+                maxSamples: 3,
+                maxSeconds: 12.5,
+                offerUnverified: true,
+                idleUnloadSeconds: 0,
+            }),
+            '/ws',
+            '/home/u',
+        );
+        assert.deepEqual(settings, {
+            backend: 'fake',
+            modelPath: '/tmp/script.json',
+            maxSamples: 3,
+            maxSeconds: 12.5,
+            offerUnverified: true,
+            idleUnloadSeconds: 0,
+        });
+    });
+
+    it('drops empty strings so the server keeps its defaults', () => {
+        const settings = serverSettings(reader({ backend: 'llama_cpp', modelPath: '', storePath: '  ' }), '/ws', '/h');
+        assert.deepEqual(settings, { backend: 'llama_cpp' });
+    });
+
+    it('resolves paths against the workspace and home', () => {
+        const settings = serverSettings(
+            reader({ modelPath: 'models/m.gguf', storePath: '~/store', escalationPath: '${workspaceFolder}/big.gguf' }),
+            '/ws',
+            '/home/u',
+        );
+        assert.equal(settings.modelPath, '/ws/models/m.gguf');
+        assert.equal(settings.storePath, '/home/u/store');
+        assert.equal(settings.escalationPath, '/ws/big.gguf');
+    });
+
+    it('knows every key the server accepts', () => {
+        assert.deepEqual(
+            [...SERVER_KEYS].sort(),
+            [
+                'apiKeyEnv',
+                'backend',
+                'baseUrl',
+                'device',
+                'escalate',
+                'escalationPath',
+                'idleUnloadSeconds',
+                'maxSamples',
+                'maxSeconds',
+                'maxTokens',
+                'memoryMb',
+                'modelName',
+                'modelPath',
+                'offerUnverified',
+                'requestTimeout',
+                'storePath',
+                'wallSeconds',
+            ],
+        );
+    });
+});
+
+describe('resolvePath', () => {
+    it('keeps absolute paths', () => {
+        assert.equal(resolvePath('/a/b', '/ws', '/h'), '/a/b');
+        assert.equal(resolvePath('C:\\m.gguf', '/ws', '/h'), 'C:\\m.gguf');
+    });
+    it('leaves a relative path alone without a workspace', () => {
+        assert.equal(resolvePath('m.gguf', undefined, '/h'), 'm.gguf');
+    });
+    it('expands ${userHome}', () => {
+        assert.equal(resolvePath('${userHome}/m.gguf', '/ws', '/h'), '/h/m.gguf');
+    });
+});
+
+describe('describeModel', () => {
+    it('names the default model', () => {
+        assert.equal(describeModel({}), 'the embedded default model');
+    });
+    it('names the fake script', () => {
+        assert.equal(describeModel({ backend: 'fake', modelPath: '/s.json' }), 'fake backend (script /s.json)');
+    });
+    it('names an OpenAI-compatible server', () => {
+        assert.equal(
+            describeModel({ backend: 'openai', modelName: 'qwen', baseUrl: 'http://h:1/v1' }),
+            'openai: qwen at http://h:1/v1',
+        );
+    });
+});

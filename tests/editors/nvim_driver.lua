@@ -1,0 +1,91 @@
+-- Drives a headless Neovim for tests/editors/test_neovim.py; exits 0 on success, 1 (cquit) on failure.
+-- Expects the stub buffer to be current and vim.g.ncpu_test = { command = 'NcpuSolve', expect = '...', line = N,
+-- log = path }: puts the cursor on `line`, runs `command`, waits for `expect` in the buffer, writes it.
+-- `command = 'code_action'` goes through Neovim's own code-action path (what `gra` does): it requests
+-- textDocument/codeAction and applies the one titled "Solve with cascade: ...".
+
+local test = vim.g.ncpu_test
+local log = assert(io.open(test.log, 'w'))
+local started = vim.uv.hrtime()
+
+local function say(message)
+  log:write(('[nvim %5.1fs] %s\n'):format((vim.uv.hrtime() - started) / 1e9, message))
+  log:flush()
+end
+
+-- Notifications (server messages, progress) go to the log too.
+vim.notify = function(message, level)
+  say(('notify(%s): %s'):format(level or vim.log.levels.INFO, message))
+end
+
+local function wait(what, timeout_ms, check)
+  if not vim.wait(timeout_ms, check, 50) then
+    error(('timed out after %d s waiting for %s'):format(timeout_ms / 1000, what), 0)
+  end
+  say(what)
+end
+
+-- Each status the statusline helper would show, as progress arrives.
+vim.api.nvim_create_autocmd('LspProgress', {
+  callback = function()
+    say('status: ' .. require('ncpu').status())
+  end,
+})
+
+local function text()
+  return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+end
+
+local ok, err = pcall(function()
+  local config = vim.lsp.config.ncpu
+  assert(config and vim.deep_equal(config.filetypes, { 'python' }), 'lsp/ncpu.lua was not found on the runtimepath')
+  assert(vim.bo.filetype == 'python', 'the buffer is not Python: ' .. vim.bo.filetype)
+  wait('the ncpu client to attach', 20000, function()
+    local client = vim.lsp.get_clients({ bufnr = 0, name = 'ncpu' })[1]
+    return client ~= nil and client.initialized == true
+  end)
+  wait(':NcpuSolve to exist', 5000, function()
+    return vim.fn.exists(':NcpuSolve') == 2 and vim.fn.exists(':NcpuSolveFile') == 2
+  end)
+  say('status: ' .. require('ncpu').status())
+  vim.api.nvim_win_set_cursor(0, { test.line, 4 })
+  if test.command == 'code_action' then
+    local params = vim.lsp.util.make_range_params(0, 'utf-16')
+    params.context = { diagnostics = {}, only = { 'refactor.rewrite' } }
+    local titles = {}
+    for _, response in pairs(vim.lsp.buf_request_sync(0, 'textDocument/codeAction', params, 10000) or {}) do
+      for _, action in ipairs(response.result or {}) do
+        titles[#titles + 1] = action.title
+      end
+    end
+    say('code actions: ' .. table.concat(titles, ' | '))
+    vim.lsp.buf.code_action({
+      context = { diagnostics = {}, only = { 'refactor.rewrite' } },
+      filter = function(action)
+        return vim.startswith(action.title, 'Solve with cascade')
+      end,
+      apply = true,
+    })
+  else
+    vim.cmd(test.command)
+  end
+  wait('the body in the buffer', 30000, function()
+    return text():find(test.expect, 1, true) ~= nil
+  end)
+  vim.cmd('write')
+  wait('the status to go back to idle', 10000, function()
+    return require('ncpu').status() == 'ncpu: idle'
+  end)
+end)
+
+if ok then
+  say('PASS')
+  log:close()
+  vim.cmd('qall!')
+else
+  say('FAIL: ' .. tostring(err))
+  say('buffer:\n' .. text())
+  say('lsp log: ' .. vim.lsp.log.get_filename())
+  log:close()
+  vim.cmd('cquit 1')
+end
