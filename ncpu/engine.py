@@ -129,10 +129,17 @@ class Engine:
             tier.unload()
 
     def _backend_for(self, tier: _LazyBackend, on_event: EventCallback | None) -> Backend:
-        """The tier's backend, announcing a (slow) first load as a progress event."""
-        if not tier.loaded and on_event is not None:
-            on_event(LayerEvent(layer="load", message=f"loading model {tier.label}"))
-        return tier.get()
+        """The tier's backend, announcing a (slow) first load, and its end, as progress events.
+
+        The end is said so that a client showing "loading" while the model loads goes back to "solving"
+        while it generates; a load that fails says nothing more (the solve then fails with the reason).
+        """
+        if tier.loaded or on_event is None:
+            return tier.get()
+        on_event(LayerEvent(layer="load", message=f"loading model {tier.label}"))
+        backend = tier.get()
+        on_event(LayerEvent(layer="load", message=f"model {tier.label} loaded"))
+        return backend
 
     def lookup(self, problem: Problem) -> Solution | None:
         """A verified body from the store, without running anything (cheap: for code-action listing)."""

@@ -68,7 +68,13 @@ def test_retry_sees_the_failing_check_and_the_actual_value(store_dir: Path, sand
     assert solution.status == "verified" and solution.layer == "retry"
     feedback = backend.requests[1].messages[-1].content
     assert "mul(2, 3)" in feedback and "5" in feedback and "return a + b" in feedback
-    assert [e.message for e in events][:4] == ["store lookup", "greedy", "loading model fake", "retry 1/4"]
+    assert [e.message for e in events][:5] == [
+        "store lookup",
+        "greedy",
+        "loading model fake",
+        "model fake loaded",
+        "retry 1/4",
+    ]
 
 
 def test_nothing_passes_gives_a_partial_that_is_never_stored(store_dir: Path, sandbox: Sandbox) -> None:

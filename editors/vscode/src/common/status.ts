@@ -94,7 +94,7 @@ export function reduce(state: StatusState, event: StatusEvent): StatusState {
         }
         case 'result': {
             // The answer comes after the progress ended. A solve whose last report was "loading model" and
-            // that failed never got a model (a greedy success also ends on that report, but is verified).
+            // that failed never got a model: once one loads, the server reports "model <name> loaded".
             if (event.status === 'error' || (event.status === 'failed' && state.endedLoading === true)) {
                 return { ...state, modelError: event.message ?? 'the model did not load', endedLoading: false };
             }

@@ -28,9 +28,10 @@ describe('status state machine', () => {
     it('goes solving → loading model → solving → idle with progress', () => {
         const begun = run(running, { type: 'begin', token: 't', title: 'ncpu: solving greet' });
         assert.equal(statusKind(begun), 'solving');
-        const loading = reduce(begun, { type: 'report', token: 't', message: 'loading model' });
+        const loading = reduce(begun, { type: 'report', token: 't', message: 'greet: loading model qwen' });
         assert.equal(statusKind(loading), 'loading');
-        const solving = reduce(loading, { type: 'report', token: 't', message: 'layer 1: sampling 1/4' });
+        // The server says when the model has loaded (ncpu/engine.py), so generation shows as solving.
+        const solving = reduce(loading, { type: 'report', token: 't', message: 'greet: model qwen loaded' });
         assert.equal(statusKind(solving), 'solving');
         assert.equal(statusKind(reduce(solving, { type: 'end', token: 't', message: 'done' })), 'idle');
     });
