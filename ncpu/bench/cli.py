@@ -80,7 +80,7 @@ def main(args: argparse.Namespace) -> int:
     full = report.read_records(out / "cascade.jsonl")
     baseline_path = out / "baseline.jsonl"
     baseline = report.read_records(baseline_path) if baseline_path.exists() else None
-    table = report.rows(baseline, full)
+    table = report.rows(baseline, full, runs[-1][1])
     model = args.model.name if args.model else "qwen2.5-coder-0.5b-instruct-q4_k_m (embedded)"
     wall = sum(float(r.get("seconds", 0)) for r in full)
     text = report.markdown(f"ncpu bench {args.dataset}", table, full, model, wall)

@@ -64,8 +64,11 @@ def _row(label: str, outcomes: list[dict[str, Any]]) -> Row:
     )
 
 
-def rows(baseline: list[dict[str, Any]] | None, full: list[dict[str, Any]]) -> list[Row]:
-    """Greedy baseline row (from its own run), then the cumulative rows derived from the full run."""
+def rows(baseline: list[dict[str, Any]] | None, full: list[dict[str, Any]], layers: tuple[str, ...] = ()) -> list[Row]:
+    """Greedy baseline row (from its own run), then the cumulative rows derived from the full run.
+
+    A run of a single layer (``--layers greedy``) has no cumulative rows: it is one row of its own.
+    """
     result = []
     if baseline:
         result.append(_row("greedy only (baseline)", baseline))
@@ -73,6 +76,8 @@ def rows(baseline: list[dict[str, Any]] | None, full: list[dict[str, Any]]) -> l
         outcomes = [r["cumulative"][label] for r in full if label in r.get("cumulative", {})]
         if outcomes:
             result.append(_row(label, outcomes))
+    if full and not any(r.get("cumulative") for r in full):
+        result.append(_row(" + ".join(layers) + " only" if layers else "this run", full))
     return result
 
 

@@ -112,3 +112,13 @@ def test_bench_scores_only_the_final_answer_and_reports_a_false_verification(tmp
     # Resumable: a second run finds every problem done and solves nothing again.
     assert main(args) == 0
     assert len(read_records(out / "run" / "cascade.jsonl")) == 3
+
+
+def test_a_single_layer_run_is_one_row_of_its_own() -> None:
+    full = [
+        {"base": True, "plus": False, "verified": True, "samples": 1, "tokens": 20, "seconds": 1.0, "cumulative": {}},
+        {"base": False, "plus": False, "verified": False, "samples": 1, "tokens": 40, "seconds": 2.0, "cumulative": {}},
+    ]
+    table = rows(None, full, ("greedy",))
+    assert [(row.label, row.problems, row.base, row.plus) for row in table] == [("greedy only", 2, 1, 0)]
+    assert table[0].tokens == 30.0
