@@ -13,12 +13,17 @@ wall seconds (what the user waits for; tokens of different models do not cost th
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+# benchmarks/extraction.py would shadow the `extraction` package (imported by ncpu.bench) when this runs as a script.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+from ncpu.bench.report import read_records  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -38,23 +43,15 @@ class LadderRow:
         return sum(1 for t in tasks if self.outcomes[t].get(key))
 
 
-def _records(path: Path) -> list[dict[str, Any]]:
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            continue
-    return records
-
-
 def _whole_run(label: str, path: Path) -> LadderRow:
-    return LadderRow(label, {r["task_id"]: r for r in _records(path)})
+    return LadderRow(label, {r["task_id"]: r for r in read_records(path)})
 
 
 def _cumulative(label: str, path: Path, configuration: str) -> LadderRow:
     outcomes = {
-        r["task_id"]: r["cumulative"][configuration] for r in _records(path) if configuration in r.get("cumulative", {})
+        r["task_id"]: r["cumulative"][configuration]
+        for r in read_records(path)
+        if configuration in r.get("cumulative", {})
     }
     return LadderRow(label, outcomes)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -76,3 +77,12 @@ def test_main_writes_the_table(tmp_path: Path) -> None:
     out = tmp_path / "ladder.md"
     assert module.main(["--ladder", str(ladder), "--large-greedy", str(large), "--out", str(out)]) == 0
     assert "| 1.5B greedy |" in out.read_text()
+
+
+def test_it_runs_as_a_script(tmp_path: Path) -> None:
+    ladder, large = _runs(tmp_path)
+    script = ROOT / "benchmarks" / "ladder.py"
+    command = [sys.executable, str(script), "--ladder", str(ladder), "--large-greedy", str(large)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "| 1.5B greedy |" in result.stdout
