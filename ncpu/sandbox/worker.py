@@ -72,7 +72,7 @@ def _describe_exit(status: int, limits: dict[str, Any]) -> str:
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         if sig == signal.SIGXCPU:
-            return f"CPU time limit exceeded ({limits['cpu_seconds']} s)"
+            return f"timed out: CPU time limit exceeded ({limits['cpu_seconds']} s)"
         if sig == signal.SIGXFSZ:
             return f"file size limit exceeded ({limits['file_size_mb']} MiB)"
         try:

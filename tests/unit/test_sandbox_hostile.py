@@ -57,7 +57,7 @@ def test_cpu_limit_applies_per_candidate() -> None:
     with Sandbox(SandboxLimits(wall_seconds=10.0, cpu_seconds=1, memory_mb=256)) as sandbox:
         for _ in range(2):  # a second candidate gets a full second again
             verdict = sandbox.verify("def f(x):\n    while True: pass\n", CHECKS)
-            assert verdict.error == "CPU time limit exceeded (1 s)"
+            assert verdict.error == "timed out: CPU time limit exceeded (1 s)"
             assert verdict.seconds < 4
 
 
