@@ -1,6 +1,7 @@
 """Examples written as notation or prose in a docstring → checks.
 
-- arrows: ``f(x) -> y``, ``=>``, ``==>``, ``➞``, ``→``, ``==`` (and ``assert f(x) == y`` lines);
+- arrows: ``f(x) -> y``, ``=>``, ``==>``, ``➞``, ``→``, ``==`` (and ``assert f(x) == y`` and
+  ``for f(x) == y`` lines);
 - prose: "f(x) returns y", "f(x) should return y", "f(x) should be y", "For x = 5, the output should be 3";
 - ``Input: ...`` / ``Output: ...`` blocks.
 Only right-hand sides that are Python literals become checks: an ambiguous example is dropped rather
@@ -50,6 +51,8 @@ def _rhs_literal(text: str) -> str | None:
 
 def _arrow_check(line: str, name: str, lineno: int | None, allow_equals: bool = True) -> Check | None:
     body = _LEAD.sub("", line, count=1)
+    if body.startswith("for ") and call_prefix(body[len("for ") :].lstrip(), name) is not None:
+        body = body[len("for ") :].lstrip()  # "for f(7, 34) == 34"
     if body.startswith("assert "):
         body = body[len("assert ") :]
         origin = "assert"

@@ -87,6 +87,7 @@ def f(x, y=0):
     Input: x = 12, y = 0
     Output: 13
     assert f(13) == 14
+    for f(15) == 16
     f(a) -> b
     """
 
@@ -101,7 +102,7 @@ def test_every_example_style_becomes_a_check_that_the_right_body_passes() -> Non
     assert stub is not None
     checks = extract_checks(EXAMPLES, stub)
     origins = [c.origin for c in checks]
-    assert origins.count("doctest") == 3 and origins.count("arrow") == 6  # `f(1) == 2` repeats `f(1)` → 2
+    assert origins.count("doctest") == 3 and origins.count("arrow") == 7  # `f(1) == 2` repeats `f(1)` → 2
     assert origins.count("prose") == 3 and origins.count("io_block") == 1 and origins.count("assert") == 2
     assert all("f(a)" not in c.call for c in checks)  # bare names are prose, not code
     program = EXAMPLES.replace('    """\n\n\nassert', '    """' + SOLUTION + "\n\nassert")
