@@ -2,7 +2,8 @@
 
 - arrows: ``f(x) -> y``, ``=>``, ``==>``, ``➞``, ``→``, ``==`` (and ``assert f(x) == y`` and
   ``for f(x) == y`` lines);
-- prose: "f(x) returns y", "f(x) should return y", "f(x) should be y", "For x = 5, the output should be 3";
+- prose: "f(x) returns y", "f(x) should return y", "f(x) should be y", "For x = 5, the output should be 3",
+  also inside a sentence that runs over lines ("... For example f("14.5") should return 15 and ...");
 - ``Input: ...`` / ``Output: ...`` blocks.
 Only right-hand sides that are Python literals become checks: an ambiguous example is dropped rather
 than turned into a wrong check that would block correct programs.
@@ -34,6 +35,12 @@ _FOR_LOOSE = re.compile(
 _INPUT = re.compile(r"^\s*Input\s*:\s*(?P<args>.+)$", re.IGNORECASE)
 _OUTPUT = re.compile(r"^\s*Output\s*:\s*(?P<value>.+)$", re.IGNORECASE)
 _ASSIGN = re.compile(r"(\w+)\s*=\s*")
+# Inside a sentence only unmistakable verbs and arrows count; "=" and "is" there are too often rules.
+_INLINE_VERB = re.compile(r"^\s*(?:returns?|should\s+(?:return|be|give)|==>|==|->|=>)\s+")
+_CONDITIONAL_BEFORE = re.compile(r"\b(?:if|unless|when|whether|not|whenever)\s*$", re.IGNORECASE)
+# After the value: the sentence goes on (", and", ".", "(why)"), but not with a condition or an alternative.
+_ALTERNATIVE = re.compile(r"\s*(?:or|if|when|unless|otherwise|depending|except)\b", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"^(?:$|[.,;:!?)]|\s+(?:and|but|because|since|as|while)\b|\s*\()", re.IGNORECASE)
 
 
 def _rhs_literal(text: str) -> str | None:
@@ -47,6 +54,45 @@ def _rhs_literal(text: str) -> str | None:
         match = re.match(r"^(\S+?)[,;]?\s+(?:because|since|as|\().*$", text)
         literal = expected_source(match.group(1)) if match else None
     return literal
+
+
+def _leading_literal(text: str) -> str | None:
+    """The value at the start of ``text`` when what follows it ends the clause ("15 and ...", "-15.")."""
+    text = text[:300]
+    ends = [m.start() for m in re.finditer(r"(?=[\s.,;:!?)(])", text)] + [len(text)]
+    for end in sorted(set(ends), reverse=True):
+        literal = expected_source(text[:end])
+        if literal is None:
+            continue
+        last = text[:end].rstrip()[-1:]
+        if last and last in ".;:!?":  # "-15." : the sentence ended with the value
+            return literal
+        if last == ",":  # "15, and ..." but not "15, or 16" / "15, if ..."
+            return None if _ALTERNATIVE.match(text[end:]) else literal
+        return literal if _CLAUSE_END.match(text[end:]) else None
+    return None
+
+
+def _inline_checks(docstring: str, name: str, lineno: int | None) -> list[Check]:
+    """Examples in running prose: a literal call of ``name`` inside a sentence followed by "should return" etc."""
+    lines = [line for line in docstring.splitlines() if not line.lstrip().startswith(">>>")]
+    text = " ".join(line.strip() for line in lines)
+    checks: list[Check] = []
+    for found in re.finditer(rf"(?<![\w.]){re.escape(name)}\(", text):
+        if _CONDITIONAL_BEFORE.search(text[: found.start()]):
+            continue
+        call = call_prefix(text[found.start() :], name)
+        if call is None or not literal_call(call):
+            continue
+        after = text[found.start() + len(call) :]
+        verb = _INLINE_VERB.match(after)
+        if verb is None:
+            continue
+        rhs = _leading_literal(after[verb.end() :])
+        if rhs is not None:
+            sentence = (call + after[: verb.end()] + after[verb.end() :].split(".")[0]).strip()
+            checks.append(Check("prose", call, rhs, "value", (), lineno, sentence[:200]))
+    return checks
 
 
 def _arrow_check(line: str, name: str, lineno: int | None, allow_equals: bool = True) -> Check | None:
@@ -155,4 +201,6 @@ def notation_checks(docstring: str, name: str, params: Sequence[str], first_line
                 text = f"Input: {pending_input[0].strip()} / Output: {matched_output.group('value').strip()}"
                 checks.append(Check("io_block", f"{name}({args})", value, "value", (), lineno, text))
             pending_input = None
-    return checks
+    seen = {(check.call, check.expected) for check in checks}
+    inline = [check for check in _inline_checks(docstring, name, first_line) if (check.call, check.expected) not in seen]
+    return checks + inline

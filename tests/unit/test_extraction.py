@@ -137,3 +137,22 @@ def test_workspace_tests_that_import_the_stub_become_checks(tmp_path: Path) -> N
     assert [c.origin for c in checks] == ["workspace_test"]
     assert run_checks(source + "    return 2 * x\n", checks).ok
     assert not run_checks(source + "    return x\n", checks).ok
+
+
+PROSE_IN_SENTENCES = '''
+def rnd(value):
+    """Round away from zero. If the number is equidistant from two integers, the
+    one you should return is the one farthest from zero. For example rnd("14.5") should
+    return 15 and rnd("-14.5") should return -15.
+    If rnd("1.5") returns 2 the rule holds; rnd("2.5") should return 3 or 2 depending
+    on the mode; rnd("0.5") returns 1 when rounding up; rnd("3.5") returns 4, or 3 if truncating;
+    we want rnd("9") == 9.
+    """
+'''
+
+
+def test_examples_inside_running_prose_become_checks_but_conditions_do_not() -> None:
+    stub = find_stub(PROSE_IN_SENTENCES, "rnd")
+    assert stub is not None
+    found = {(c.call, c.expected) for c in extract_checks(PROSE_IN_SENTENCES, stub)}
+    assert found == {('rnd("14.5")', "15"), ('rnd("-14.5")', "-15"), ('rnd("9")', "9")}
