@@ -6,26 +6,16 @@ at once and requests for a closed document, a few in flight at a time, over loop
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.scripts import load_benchmark_script
+
 REQUESTS = int(os.environ.get("NCPU_SOAK_REQUESTS", "300"))
 
 
-def _driver():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("ncpu_soak", ROOT / "benchmarks" / "soak.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 async def test_soak_answers_everything_and_memory_stays_flat(tmp_path: Path) -> None:
-    result = await _driver().soak(REQUESTS, tmp_path)
+    result = await load_benchmark_script("soak").soak(REQUESTS, tmp_path)
     assert result.errors == []
     answered = REQUESTS - result.kinds.get("edit", 0)
     assert len(result.latencies_ms) == answered

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -10,16 +9,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from tests.scripts import load_benchmark_script
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _ladder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("ncpu_ladder", ROOT / "benchmarks" / "ladder.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark_script("ladder")
 
 
 def _write(path: Path, records: list[dict[str, Any]]) -> None:

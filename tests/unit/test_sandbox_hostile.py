@@ -7,7 +7,6 @@ the test machine down with it.
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,27 +15,20 @@ import pytest
 from extraction.check import Check
 from ncpu.config import SandboxLimits
 from ncpu.sandbox import Sandbox, Verdict
+from tests.sandbox_attacks import CHECKS, GOOD, attack_sandbox, contained_failure
 
-CHECKS = [Check("doctest", "f(2)", "4"), Check("doctest", "f(3)", "6")]
-GOOD = "def f(x):\n    return 2 * x\n"
 WALL = 1.0
 
 
 @pytest.fixture(scope="module")
 def box() -> Iterator[Sandbox]:
-    with Sandbox(SandboxLimits(wall_seconds=WALL, cpu_seconds=5, memory_mb=256, output_bytes=4096)) as sandbox:
+    with attack_sandbox(WALL) as sandbox:
         yield sandbox
 
 
 def _run(box: Sandbox, body: str, checks: list[Check] = CHECKS) -> tuple[Verdict, str]:
     """Run ``def f(x): <body>``; return the verdict and all its error text; check the worker survived."""
-    started = time.monotonic()
-    verdict = box.verify(f"def f(x):\n    {body}\n", checks)
-    assert time.monotonic() - started < WALL + 3
-    assert not verdict.ok
-    text = " | ".join([verdict.error or "", *(r.error or "" for r in verdict.results)])
-    assert box.verify(GOOD, CHECKS).ok, "the worker must carry on"
-    return verdict, text
+    return contained_failure(box, f"def f(x):\n    {body}\n", checks, WALL)
 
 
 @pytest.mark.parametrize(
@@ -181,7 +173,7 @@ def test_no_writes_outside_the_temp_dir(box: Sandbox, tmp_path: Path) -> None:
 def test_without_namespaces_the_limits_still_hold(monkeypatch: pytest.MonkeyPatch) -> None:
     """The degraded mode (what a non-root user without user namespaces gets): said so, and still contained."""
     monkeypatch.setenv("NCPU_SANDBOX_NAMESPACES", "0")
-    with Sandbox(SandboxLimits(wall_seconds=WALL, cpu_seconds=5, memory_mb=256, output_bytes=4096)) as sandbox:
+    with attack_sandbox(WALL) as sandbox:
         assert sandbox.isolation.startswith("none:")
         assert sandbox.verify(GOOD, CHECKS).ok
         _, text = _run(sandbox, "while True: pass")

@@ -16,30 +16,21 @@ from pathlib import Path
 import pytest
 
 from extraction.check import Check
-from ncpu.config import SandboxLimits
 from ncpu.sandbox import Sandbox, Verdict
+from tests.sandbox_attacks import CHECKS, GOOD, attack_sandbox, contained_failure
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECKS = [Check("doctest", "f(2)", "4"), Check("doctest", "f(3)", "6")]
-GOOD = "def f(x):\n    return 2 * x\n"
 WALL = 2.0
 
 
 @pytest.fixture(scope="module")
 def box() -> Iterator[Sandbox]:
-    with Sandbox(SandboxLimits(wall_seconds=WALL, cpu_seconds=5, memory_mb=256, output_bytes=4096)) as sandbox:
+    with attack_sandbox(WALL) as sandbox:
         yield sandbox
 
 
 def _failed(box: Sandbox, program: str, checks: list[Check] = CHECKS) -> tuple[Verdict, str]:
-    """Run a whole program; it must fail, quickly, and the worker must carry on."""
-    started = time.monotonic()
-    verdict = box.verify(program, checks)
-    assert time.monotonic() - started < WALL + 3
-    assert not verdict.ok, verdict
-    text = " | ".join([verdict.error or "", *(r.error or "" for r in verdict.results)])
-    assert box.verify(GOOD, CHECKS).ok, "the worker must carry on"
-    return verdict, text
+    return contained_failure(box, program, checks, WALL)
 
 
 ALWAYS_EQUAL = "class Liar:\n    def __eq__(self, other):\n        return True\n    __hash__ = object.__hash__\n"
