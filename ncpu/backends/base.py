@@ -65,7 +65,12 @@ class Backend(Protocol):
         ...
 
     def sample(self, request: GenerationRequest, n: int, cancel: CancelToken | None = None) -> Iterator[Generation]:
-        """Yield ``n`` samples of one prompt, sample ``i`` seeded with ``request.seed + i``.
+        """Yield ``n`` samples of one prompt, reproducible for a given ``request.seed``.
+
+        A backend that generates one at a time seeds sample ``i`` with ``request.seed + i`` (see
+        ``sample_request``); a batching backend seeds the batch once with ``request.seed``, so the same
+        request gives the same ``n`` samples, but sample ``i`` of a batch of ``n`` need not equal the sample
+        that seed ``request.seed + i`` gives alone.
 
         Lazy: a backend that generates one at a time does so as the caller pulls, so a caller that
         stops early (a sample passed) pays for no more; a batching backend computes all on the first pull.
