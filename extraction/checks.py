@@ -11,19 +11,12 @@ from extraction.notation import notation_checks
 from extraction.stub import Stub
 
 
-def _docstring_line(source: str, stub: Stub) -> int | None:
-    """1-based line where the docstring's text starts (the line with the opening quotes)."""
-    if stub.docstring is None:
-        return None
-    return stub.body_span.start_point[0] + 1
-
-
 def extract_checks(
     source: str, stub: Stub, *, path: Path | None = None, workspace_root: Path | None = None
 ) -> list[Check]:
     """Doctests, docstring notation and prose, module asserts, and workspace tests; duplicates dropped."""
     checks: list[Check] = []
-    first_line = _docstring_line(source, stub)
+    first_line = stub.docstring_line
     if stub.docstring:
         checks += doctest_checks(stub.docstring, first_line)
         if not stub.is_method:

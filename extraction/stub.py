@@ -45,6 +45,8 @@ class Stub:
 
     When the body is only a docstring, this is an empty span at the docstring's end.
     """
+    docstring_line: int | None = None
+    """1-based line where the docstring starts (its opening quotes), or ``None``."""
     class_name: str | None = None
     """The enclosing class's name for methods, else ``None``."""
     is_async: bool = False

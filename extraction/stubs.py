@@ -1,5 +1,7 @@
 """Finding stubs with tree-sitter: functions whose body is only a docstring and/or a placeholder.
 
+Imports before the docstring (``import math`` then the description) are kept as part of the stub's head.
+
 Placeholders: ``pass``, ``...``, ``raise NotImplementedError`` (with or without a call), and comments
 such as ``# TODO``. tree-sitter keeps parsing past syntax errors, so stubs elsewhere in a broken file
 are still found; a function whose own body contains an error is skipped.
@@ -16,6 +18,7 @@ from tree_sitter import Language, Node, Parser
 from extraction.stub import Span, Stub
 
 _STRING_PREFIXES = "rRuUbBfF"
+_IMPORTS = ("import_statement", "import_from_statement")
 
 
 @lru_cache(maxsize=1)
@@ -118,8 +121,12 @@ def _stub_from(function: Node, outer: Node, data: bytes, scope: list[str], class
     if block is None or name_node is None or block.has_error or function.has_error:
         return None
     statements = [child for child in block.named_children]
-    docstring_node = statements[0] if statements and _is_docstring(statements[0]) else None
-    rest = statements[1:] if docstring_node is not None else statements
+    # Imports the user put before the docstring (``import math`` then """...""") belong to the stub's head.
+    imports = next((i for i, node in enumerate(statements) if node.type not in _IMPORTS), len(statements))
+    if imports and (imports == len(statements) or not _is_docstring(statements[imports])):
+        return None
+    docstring_node = statements[imports] if imports < len(statements) and _is_docstring(statements[imports]) else None
+    rest = statements[imports + 1 :] if docstring_node is not None else statements
     if not all(_is_placeholder(node, data) for node in rest):
         return None
     code_rest = [node for node in rest if node.type != "comment"]
@@ -150,6 +157,7 @@ def _stub_from(function: Node, outer: Node, data: bytes, scope: list[str], class
         function_span=_span(outer),
         body_span=_span(block),
         replace_span=replace,
+        docstring_line=docstring_node.start_point[0] + 1 if docstring_node is not None else None,
         class_name=class_name,
         is_async=any(c.type == "async" for c in function.children),
     )

@@ -156,3 +156,36 @@ def test_examples_inside_running_prose_become_checks_but_conditions_do_not() -> 
     assert stub is not None
     found = {(c.call, c.expected) for c in extract_checks(PROSE_IN_SENTENCES, stub)}
     assert found == {('rnd("14.5")', "15"), ('rnd("-14.5")', "-15"), ('rnd("9")', "9")}
+
+
+IMPORT_FIRST = '''
+def max_fill(grid, capacity):
+    import math
+    from itertools import chain
+    """Count bucket lowerings.
+
+    >>> max_fill([[1, 1]], 1)
+    2
+    """
+
+
+def not_a_stub(x):
+    import math
+    return math.floor(x)
+
+
+def imports_only():
+    import math
+'''
+
+
+def test_imports_before_the_docstring_stay_in_the_head_of_a_stub() -> None:
+    assert [stub.name for stub in find_stubs(IMPORT_FIRST)] == ["max_fill"]
+    stub = find_stub(IMPORT_FIRST, "max_fill")
+    assert stub is not None and stub.docstring is not None and stub.docstring.startswith("Count bucket")
+    assert stub.docstring_line == 5
+    [check] = extract_checks(IMPORT_FIRST, stub)
+    assert check.line == 7 and check.call == "max_fill([[1, 1]], 1)"
+    body = "\n    return sum(math.ceil(sum(row) / capacity) for row in chain(grid) if sum(row))\n"
+    program = IMPORT_FIRST[: stub.replace_span.start_byte] + body + IMPORT_FIRST[stub.replace_span.end_byte :]
+    assert run_checks(program, [check]).ok
