@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import platform
+import subprocess
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -142,6 +143,45 @@ def solve_one(engine: Engine, scorer: Sandbox, problem: BenchProblem, config: Ru
     }
 
 
+def _source_commit() -> str | None:
+    """The git commit of the code running this benchmark, when it runs from a checkout."""
+    try:
+        answer = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (answer.stdout.strip() or None) if answer.returncode == 0 else None
+
+
+def _record_session(config: RunConfig, engine: Engine, already_done: int) -> None:
+    """The run's header (``<results>.meta.json``): its settings, and one entry per start or resume with its code."""
+    header = config.results.with_suffix(".meta.json")
+    meta: dict[str, Any] = {}
+    if header.exists():
+        try:
+            meta = json.loads(header.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            meta = {}
+    if not meta:
+        meta = {
+            **asdict(config),
+            "results": str(config.results),
+            "machine": platform.platform(),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "models": engine.tier_labels,
+        }
+    session = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "commit": _source_commit(), "already_done": already_done}
+    meta["sessions"] = [*meta.get("sessions", []), session]
+    partial = header.with_suffix(".tmp")
+    partial.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    partial.replace(header)
+
+
 def run(
     engine: Engine,
     problems: list[BenchProblem],
@@ -151,17 +191,9 @@ def run(
     """Solve every unfinished problem and append its record; return the results file."""
     config.results.parent.mkdir(parents=True, exist_ok=True)
     done = finished_tasks(config.results)
-    header = config.results.with_suffix(".meta.json")
-    if not header.exists():
-        meta = {
-            **asdict(config),
-            "results": str(config.results),
-            "machine": platform.platform(),
-            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "models": engine.tier_labels,
-        }
-        header.write_text(json.dumps(meta, indent=2) + "\n")
     todo = [p for p in problems if p.task_id not in done]
+    if todo:
+        _record_session(config, engine, already_done=len(done))
     with Sandbox(SCORING_LIMITS) as scorer, config.results.open("a", encoding="utf-8") as out:
         for index, problem in enumerate(todo, start=1):
             record = solve_one(engine, scorer, problem, config)

@@ -112,6 +112,11 @@ def test_bench_scores_only_the_final_answer_and_reports_a_false_verification(tmp
     # Resumable: a second run finds every problem done and solves nothing again.
     assert main(args) == 0
     assert len(read_records(out / "run" / "cascade.jsonl")) == 3
+    # A longer run resumes after the three: the header records each start with the code it ran.
+    assert main([*args[:3], "4", *args[4:]]) == 0
+    meta = json.loads((out / "run" / "cascade.meta.json").read_text())
+    assert [session["already_done"] for session in meta["sessions"]] == [0, 3]
+    assert all("commit" in session for session in meta["sessions"])
 
 
 def test_a_single_layer_run_is_one_row_of_its_own() -> None:
