@@ -46,6 +46,9 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+_UNPOSED = {"base": False, "plus": False, "verified": False, "samples": 0, "tokens": 0, "seconds": 0.0}
+
+
 def _row(label: str, outcomes: list[dict[str, Any]]) -> Row:
     plus_values = [o.get("plus") for o in outcomes]
     plus = None if any(v is None for v in plus_values) else sum(1 for v in plus_values if v)
@@ -73,9 +76,10 @@ def rows(baseline: list[dict[str, Any]] | None, full: list[dict[str, Any]], laye
     if baseline:
         result.append(_row("greedy only (baseline)", baseline))
     for label, _ in CUMULATIVE:
-        outcomes = [r["cumulative"][label] for r in full if label in r.get("cumulative", {})]
-        if outcomes:
-            result.append(_row(label, outcomes))
+        if not any(label in r.get("cumulative", {}) for r in full):
+            continue
+        # A problem the cascade was never asked (no stub in its prompt) is a failure in every row, as in the baseline.
+        result.append(_row(label, [r.get("cumulative", {}).get(label, _UNPOSED) for r in full]))
     if full and not any(r.get("cumulative") for r in full):
         result.append(_row(" + ".join(layers) + " only" if layers else "this run", full))
     return result

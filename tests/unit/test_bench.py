@@ -57,6 +57,9 @@ def test_report_rows_count_false_verifications_and_mean_costs() -> None:
     assert table[0].base == 1 and table[0].plus == 1 and table[0].false_verifications == 1
     assert table[0].samples == 1.0 and table[0].tokens == 40.0 and table[0].minutes == pytest.approx(0.1)
     assert table[0].models == ("m",)
+    # A problem whose prompt holds no stub is a failure in every row, not left out of the later ones.
+    table = rows(baseline, [*full, {"task_id": "unposed", "status": "no_stub", "base": False, "plus": False}])
+    assert [(row.problems, row.base) for row in table] == [(2, 1), (3, 1)]
 
 
 def test_hidden_tests_score_the_canonical_solution_and_reject_a_wrong_one() -> None:
