@@ -47,7 +47,7 @@ class Budget:
     max_new_tokens: int = 512
     """Tokens per generation."""
     escalation_samples: int = 4
-    """Samples of ``max_samples`` kept for the larger tier; the first tier cannot spend them."""
+    """Samples of ``max_samples`` kept for each larger tier; the first tier cannot spend them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +61,10 @@ class ModelSettings:
     model_name: str | None = None
     """A model by name: a Hugging Face repo id already in the local cache (``transformers``, never
     downloaded), or the model an OpenAI-compatible server serves (``openai``; ``None``: its first)."""
-    escalation_path: Path | None = None
-    """A larger GGUF to escalate to after a verified failure; ``None`` uses the packaged large tier if installed."""
+    escalation_paths: tuple[Path, ...] = ()
+    """Larger models to escalate to after a verified failure, each a tier of the ladder (GGUF files, or model
+    directories for ``transformers``). Empty uses the packaged large tier if installed. With several, the
+    store's ledger orders them by past solves per second spent (see ``Store.tier_order``)."""
     escalate: bool = True
     n_ctx: int = 4096
     n_threads: int | None = None

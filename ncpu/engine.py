@@ -92,13 +92,14 @@ class Engine:
         tiers = [_LazyBackend(_label(model), lambda: create_backend(model.backend, model.model_path, model))]
         if not model.escalate:
             return tiers
-        escalation = model.escalation_path
-        if escalation is None and model.backend == "llama_cpp" and is_installed(LARGE_TIER):
-            tiers.append(
-                _LazyBackend(LARGE_TIER.name, lambda: create_backend("llama_cpp", ensure_model(LARGE_TIER), model))
-            )
-        elif escalation is not None:
-            tiers.append(_LazyBackend(escalation.stem, lambda: create_backend(model.backend, escalation, model)))
+        if not model.escalation_paths:
+            if model.backend == "llama_cpp" and is_installed(LARGE_TIER):
+                tiers.append(
+                    _LazyBackend(LARGE_TIER.name, lambda: create_backend("llama_cpp", ensure_model(LARGE_TIER), model))
+                )
+            return tiers
+        for path in model.escalation_paths:
+            tiers.append(_LazyBackend(path.stem, lambda path=path: create_backend(model.backend, path, model)))  # type: ignore[misc]
         return tiers
 
     @property

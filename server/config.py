@@ -30,8 +30,9 @@ class ServerConfig:
     """``openai``: the environment variable holding the API key (the key itself never goes in settings)."""
     request_timeout: float = 120.0
     """``openai``: seconds one request may take."""
-    escalation_path: str | None = None
-    """A larger GGUF to escalate to; empty uses the packaged large tier when installed."""
+    escalation_path: str | tuple[str, ...] | None = None
+    """A larger GGUF to escalate to, or a list of them (a ladder, cheapest first); empty uses the packaged
+    large tier when installed."""
     escalate: bool = True
     """Escalate to a larger model after the first tier failed."""
     max_samples: int = 24
@@ -62,7 +63,7 @@ class ServerConfig:
                 base_url=self.base_url,
                 api_key_env=self.api_key_env,
                 request_timeout=self.request_timeout,
-                escalation_path=Path(self.escalation_path).expanduser() if self.escalation_path else None,
+                escalation_paths=tuple(Path(path).expanduser() for path in _paths(self.escalation_path)),
                 escalate=self.escalate,
             ),
             budget=replace(
@@ -77,6 +78,12 @@ class ServerConfig:
 _POSITIVE = {"max_samples", "max_tokens", "max_seconds", "wall_seconds", "memory_mb", "request_timeout"}
 
 
+def _paths(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return (value,) if isinstance(value, str) else value
+
+
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -88,6 +95,10 @@ def _convert(name: str, kind: Any, value: Any) -> Any:
         if "None" in text:
             return None
         raise ValueError("must not be empty")
+    if name == "escalation_path" and isinstance(value, list):
+        if not all(isinstance(item, str) and item for item in value):
+            raise ValueError(f"expected a path or a list of paths, got {value!r}")
+        return tuple(value)
     if text.startswith("bool"):
         if not isinstance(value, bool):
             raise ValueError(f"expected true or false, got {value!r}")

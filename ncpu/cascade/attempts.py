@@ -57,10 +57,14 @@ class SolveState:
 
     reserve: int = 0
     """Samples held back for escalation (set when a larger tier exists)."""
+    tier_limit: int | None = None
+    """While one escalation tier runs: the sample count at which its share of the budget ends."""
 
     def can_generate(self, layer: str) -> bool:
         """Whether the budget allows one more generation in ``layer``."""
         limit = self.budget.max_samples - (0 if layer == "escalate" else self.reserve)
+        if layer == "escalate" and self.tier_limit is not None:
+            limit = min(limit, self.tier_limit)
         return self.samples < limit and self.tokens < self.budget.max_tokens and self.seconds < self.budget.max_seconds
 
     def samples_left(self, layer: str) -> int:

@@ -66,7 +66,8 @@ class Cascade:
         """Run the layers until a candidate passes every check, the budget runs out, or ``cancel`` is set."""
         state = SolveState(budget=self.settings.budget, on_event=on_event)
         if len(self.tiers) > 1 and "escalate" in self.settings.layers:
-            state.reserve = min(self.settings.budget.escalation_samples, self.settings.budget.max_samples - 1)
+            budget = self.settings.budget
+            state.reserve = min(budget.escalation_samples * (len(self.tiers) - 1), budget.max_samples - 1)
         try:
             if not problem.checks:
                 return self._without_checks(problem, state, cancel)
@@ -106,9 +107,24 @@ class Cascade:
         elif layer == "best_of_n" and self.tiers:
             self._best_of_n(self.tiers[0], problem, state, cancel)
         elif layer == "escalate" and len(self.tiers) > 1:
-            for tier in self.tiers[1:]:
+            self._escalate(problem, state, cancel)
+
+    def _escalate(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
+        """The larger tiers, best past solves per second first; each gets an equal share of what is left."""
+        tiers = self.tiers[1:]
+        if self.store is not None and len(tiers) > 1:
+            order = self.store.tier_order([tier.label for tier in tiers])
+            tiers = sorted(tiers, key=lambda tier: order.index(tier.label))
+        for position, tier in enumerate(tiers):
+            share = state.samples_left("escalate") // (len(tiers) - position)
+            if share <= 0:
+                continue
+            state.tier_limit = state.samples + share
+            try:
                 self._generate("escalate", f"escalate: {tier.label} greedy", tier, 0.0, problem, state, cancel)
                 self._retry("escalate", tier, problem, state, cancel, label=f"escalate: {tier.label} retry")
+            finally:
+                state.tier_limit = None
 
     def _store_layer(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
         if self.store is None:

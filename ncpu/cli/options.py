@@ -44,7 +44,13 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--concurrency", type=int, metavar="N", help="stubs solved at once (default: 1; raise it for a remote server)"
     )
-    group.add_argument("--escalate-to", type=Path, metavar="GGUF", help="larger model to escalate to")
+    group.add_argument(
+        "--escalate-to",
+        type=Path,
+        action="append",
+        metavar="GGUF",
+        help="larger model to escalate to; repeat for a ladder of several tiers (default: the packaged 1.5B)",
+    )
     group.add_argument("--no-escalate", action="store_true", help="never escalate to a larger model")
     group.add_argument("--max-samples", type=int, help="model generations per stub")
     group.add_argument("--max-seconds", type=float, help="wall-clock seconds per stub")
@@ -67,8 +73,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     """Build typed settings from parsed options, rejecting bad values with one clear line."""
     if args.model is not None and not args.model.exists():
         raise UsageError(f"model file not found: {args.model}")
-    if args.escalate_to is not None and not args.escalate_to.is_file():
-        raise UsageError(f"escalation model file not found: {args.escalate_to}")
+    for path in args.escalate_to or ():
+        if not path.exists():
+            raise UsageError(f"escalation model file not found: {path}")
     for name in ("max_samples", "max_seconds", "max_tokens", "threads", "request_timeout", "concurrency"):
         _positive("--" + name.replace("_", "-"), getattr(args, name))
     layers = LAYERS
@@ -94,7 +101,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     model = ModelSettings(
         backend=args.backend,
         model_path=args.model,
-        escalation_path=args.escalate_to,
+        escalation_paths=tuple(args.escalate_to or ()),
         escalate=not args.no_escalate,
         n_threads=args.threads,
         **{k: v for k, v in remote.items() if v is not None},

@@ -28,7 +28,7 @@ __all__ = ["CacheIndex", "is_corruption"]
 
 logger = logging.getLogger("ncpu.store")
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: the fold has per_tier
 _VERSION = "meta:version"
 _OFFSET = "meta:offset"
 _FOLD = "meta:stats"

@@ -50,6 +50,8 @@ class StoreStats:
     per_layer_cost: dict[str, CostLine] = field(default_factory=dict)
     """The attempt ledger grouped by layer."""
     per_model: dict[tuple[str, float | None], CostLine] = field(default_factory=dict)
+    per_tier: dict[str, CostLine] = field(default_factory=dict)
+    """Escalation attempts per model: what each larger tier spent and solved on the stubs it was given."""
     """The attempt ledger grouped by (model, temperature), for attempts that used a model."""
 
     @property
@@ -73,6 +75,7 @@ def empty_fold() -> dict[str, Any]:
         "per_layer": {},
         "per_layer_cost": {},
         "per_model": {},
+        "per_tier": {},
     }
 
 
@@ -93,6 +96,8 @@ def apply_fact(fold: dict[str, Any], fact: dict[str, Any], *, new_program: bool 
         _add_cost(fold["per_layer_cost"], str(fact.get("layer")), fact)
         if fact.get("model") is not None:
             _add_cost(fold["per_model"], json.dumps([str(fact["model"]), fact.get("temperature")]), fact)
+            if fact.get("layer") == "escalate":
+                _add_cost(fold.setdefault("per_tier", {}), str(fact["model"]), fact)
 
 
 def _add_cost(table: dict[str, dict[str, Any]], key: str, fact: dict[str, Any]) -> None:
@@ -129,4 +134,5 @@ def stats_from(fold: dict[str, Any]) -> StoreStats:
         per_layer=dict(fold["per_layer"]),
         per_layer_cost={layer: _cost(line) for layer, line in fold["per_layer_cost"].items()},
         per_model={_model_key(key): _cost(line) for key, line in fold["per_model"].items()},
+        per_tier={model: _cost(line) for model, line in fold.get("per_tier", {}).items()},
     )

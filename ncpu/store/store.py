@@ -157,6 +157,21 @@ class Store:
         ranked = sorted(enumerate(temperatures), key=lambda pair: (-rate(pair[1]), pair[0]))
         return tuple(temperature for _, temperature in ranked)
 
+    def tier_order(self, labels: Sequence[str], prior_seconds: float = 60.0) -> list[str]:
+        """Escalation tiers by past solves per second spent on escalated stubs, best first.
+
+        Smoothed like ``temperature_order`` (one solve per ``prior_seconds`` before any data), so an untried
+        tier is neither buried nor preferred; ties, and no data at all, keep the given order.
+        """
+        per_tier = self.stats().per_tier
+
+        def rate(label: str) -> float:
+            line = per_tier.get(label, CostLine())
+            return (line.solves + 1) / (line.seconds + prior_seconds)
+
+        ranked = sorted(enumerate(labels), key=lambda pair: (-rate(pair[1]), pair[0]))
+        return [label for _, label in ranked]
+
     # -- maintenance -------------------------------------------------------------------------
 
     def rebuild(self) -> int:

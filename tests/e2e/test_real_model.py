@@ -67,3 +67,25 @@ def test_written_bodies_pass_the_doctests(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     doctest = subprocess.run([sys.executable, "-m", "doctest", str(target)], capture_output=True, text=True)
     assert doctest.returncode == 0, doctest.stdout
+
+
+def test_a_ladder_escalates_to_the_next_real_tier_after_a_verified_failure(tmp_path: Path) -> None:
+    """Examples no body can meet: the cheap tier fails within its share, the next tier (the same weights under
+    another name) gets its own share, and the store's ledger books the escalation against that tier."""
+    from ncpu.models import EMBEDDED_DEFAULT, ensure_model
+    from ncpu.store import Store
+
+    upper = tmp_path / "upper-tier.gguf"
+    upper.symlink_to(ensure_model(EMBEDDED_DEFAULT))
+    target = tmp_path / "impossible.py"
+    target.write_text('def mul(a, b):\n    """Multiply.\n\n    >>> mul(2, 3)\n    6\n    >>> mul(2, 3)\n    7\n    """\n')
+    command = [sys.executable, "-m", "ncpu", "solve", str(target), "--store", str(tmp_path / "store")]
+    command += ["--json", str(tmp_path / "r.json"), "--layers", "greedy,escalate", "--escalate-to", str(upper)]
+    command += ["--max-samples", "3", "--max-seconds", "240"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    [stub] = json.loads((tmp_path / "r.json").read_text())["stubs"]
+    assert stub["status"] != "verified" and stub["samples"] == 3, stub
+    tiers = Store.open(tmp_path / "store").stats().per_tier
+    assert set(tiers) == {"upper-tier"} and tiers["upper-tier"].samples == 2 and tiers["upper-tier"].solves == 0

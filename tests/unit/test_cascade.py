@@ -103,6 +103,27 @@ def test_escalation_uses_the_next_tier_after_a_verified_failure(store_dir: Path,
     assert solution.status == "verified" and solution.layer == "escalate" and solution.model == "large"
 
 
+def test_a_ladder_of_tiers_each_get_their_share_and_the_ledger_orders_them(store_dir: Path, sandbox: Sandbox) -> None:
+    wrong, right = "def mul(a, b):\n    return 0\n", "def mul(a, b):\n    return a * b\n"
+    middle = ScriptedBackend({"*": [wrong]}, name="middle")
+    large = ScriptedBackend({"mul": [right], "times": ["def times(a, b):\n    return a * b\n"]}, name="large")
+    engine, small = _engine(
+        store_dir, sandbox, [wrong], extra=[middle, large], max_samples=10, retries=1, escalation_samples=2
+    )
+    solution = engine.solve(_problem())
+    # The cheap tier may not touch the 2 + 2 samples held for the ladder; each larger tier gets 2.
+    assert solution.status == "verified" and solution.layer == "escalate" and solution.model == "large"
+    assert (len(small.requests), len(middle.requests), len(large.requests)) == (6, 2, 1)
+    store = Store.open(store_dir)
+    assert store.stats().per_tier["large"].solves == 1 and store.stats().per_tier["middle"].solves == 0
+    # Past solves per second now put the large tier before the middle one: a new stub skips the middle tier.
+    assert store.tier_order(["middle", "large"]) == ["large", "middle"]
+    other = _problem(SOURCE.replace("mul", "times"))
+    middle.requests.clear()
+    again = engine.solve(other)
+    assert again.model == "large" and middle.requests == []
+
+
 def test_template_layer_solves_without_the_model(store_dir: Path, sandbox: Sandbox) -> None:
     engine, backend = _engine(store_dir, sandbox, [], layers=("template", "greedy"))
     solution = engine.solve(_problem())

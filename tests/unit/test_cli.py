@@ -109,3 +109,28 @@ def test_store_stats_and_rebuild(tmp_path: Path, script: Path, capsys: pytest.Ca
     assert "greedy" in capsys.readouterr().out
     assert main(["store", "rebuild", "--store", str(tmp_path / "store")]) == 0
     assert "1 verified" in capsys.readouterr().err
+
+
+def test_escalate_to_repeated_builds_a_ladder_in_the_given_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ncpu.cli.main import build_parser
+    from ncpu.cli.options import settings_from_args
+
+    middle, large = tmp_path / "middle.gguf", tmp_path / "large.gguf"
+    middle.write_bytes(b"GGUF")
+    large.write_bytes(b"GGUF")
+    args = build_parser().parse_args(["solve", str(tmp_path), "--escalate-to", str(middle), "--escalate-to", str(large)])
+    assert settings_from_args(args).model.escalation_paths == (middle, large)
+    assert main(["solve", str(tmp_path), "--escalate-to", str(middle), "--escalate-to", str(tmp_path / "no.gguf")]) == 2
+    assert "escalation model file not found" in capsys.readouterr().err
+
+
+def test_server_settings_take_one_escalation_path_or_a_ladder() -> None:
+    from server.config import parse_config
+
+    config, problems = parse_config({"escalationPath": ["~/m/middle.gguf", "/m/large.gguf"]})
+    assert problems == []
+    assert [p.name for p in config.to_settings().model.escalation_paths] == ["middle.gguf", "large.gguf"]
+    config, _ = parse_config({"escalationPath": "/m/large.gguf"})
+    assert config.to_settings().model.escalation_paths == (Path("/m/large.gguf"),)
+    config, problems = parse_config({"escalationPath": ["/m/large.gguf", 3]})
+    assert config.escalation_path is None and "ncpu.escalationPath" in problems[0]
