@@ -61,10 +61,11 @@ class ModelSettings:
     model_name: str | None = None
     """A model by name: a Hugging Face repo id already in the local cache (``transformers``, never
     downloaded), or the model an OpenAI-compatible server serves (``openai``; ``None``: its first)."""
-    escalation_paths: tuple[Path, ...] = ()
-    """Larger models to escalate to after a verified failure, each a tier of the ladder (GGUF files, or model
-    directories for ``transformers``). Empty uses the packaged large tier if installed. With several, the
-    store's ledger orders them by past solves per second spent (see ``Store.tier_order``)."""
+    escalation_tiers: tuple[str, ...] = ()
+    """Larger models to escalate to after a verified failure, each a tier of the ladder: a model file, or
+    ``BACKEND:TARGET`` such as ``openai:qwen2.5-coder-32b`` (see ``ncpu.backends.tiers``). Empty uses the
+    packaged large tier if installed. With several, the store's ledger orders them by past solves per second
+    spent (see ``Store.tier_order``)."""
     escalate: bool = True
     n_ctx: int = 4096
     n_threads: int | None = None

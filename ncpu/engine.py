@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from ncpu.backends.base import Backend, BackendError
 from ncpu.backends.registry import complete_backend, create_backend
+from ncpu.backends.tiers import parse_tier
 from ncpu.cancel import CancelToken
 from ncpu.cascade.cascade import Cascade, ModelTier
 from ncpu.cascade.solution import LayerEvent, Solution
@@ -92,14 +93,19 @@ class Engine:
         tiers = [_LazyBackend(_label(model), lambda: create_backend(model.backend, model.model_path, model))]
         if not model.escalate:
             return tiers
-        if not model.escalation_paths:
+        if not model.escalation_tiers:
             if model.backend == "llama_cpp" and is_installed(LARGE_TIER):
                 tiers.append(
                     _LazyBackend(LARGE_TIER.name, lambda: create_backend("llama_cpp", ensure_model(LARGE_TIER), model))
                 )
             return tiers
-        for path in model.escalation_paths:
-            tiers.append(_LazyBackend(path.stem, lambda path=path: create_backend(model.backend, path, model)))  # type: ignore[misc]
+        for text in model.escalation_tiers:
+            try:
+                spec = parse_tier(text, model.backend)
+            except ValueError as exc:
+                tiers.append(_LazyBackend(text, _failing(str(exc))))  # reported when the ladder reaches it
+                continue
+            tiers.append(_LazyBackend(spec.label, lambda spec=spec: spec.create(model)))  # type: ignore[misc]
         return tiers
 
     @property
@@ -190,6 +196,13 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _failing(message: str) -> Callable[[], Backend]:
+    def create() -> Backend:
+        raise BackendError(message)
+
+    return create
 
 
 def _label(model: ModelSettings) -> str:

@@ -31,8 +31,8 @@ class ServerConfig:
     request_timeout: float = 120.0
     """``openai``: seconds one request may take."""
     escalation_path: str | tuple[str, ...] | None = None
-    """A larger GGUF to escalate to, or a list of them (a ladder, cheapest first); empty uses the packaged
-    large tier when installed."""
+    """A larger GGUF to escalate to (or ``BACKEND:TARGET``, such as ``openai:MODEL``), or a list of them (a
+    ladder, cheapest first); empty uses the packaged large tier when installed."""
     escalate: bool = True
     """Escalate to a larger model after the first tier failed."""
     max_samples: int = 24
@@ -63,7 +63,7 @@ class ServerConfig:
                 base_url=self.base_url,
                 api_key_env=self.api_key_env,
                 request_timeout=self.request_timeout,
-                escalation_paths=tuple(Path(path).expanduser() for path in _paths(self.escalation_path)),
+                escalation_tiers=_tiers(self.escalation_path),
                 escalate=self.escalate,
             ),
             budget=replace(
@@ -78,7 +78,7 @@ class ServerConfig:
 _POSITIVE = {"max_samples", "max_tokens", "max_seconds", "wall_seconds", "memory_mb", "request_timeout"}
 
 
-def _paths(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
+def _tiers(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
     if not value:
         return ()
     return (value,) if isinstance(value, str) else value

@@ -8,12 +8,13 @@ problem (the module text, the stub and the checks extracted from what the user w
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ncpu.backends.base import Backend, Generation, GenerationRequest
+from ncpu.backends.base import Backend, BackendError, Generation, GenerationRequest
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.cascade.attempts import Candidate, SolveState
 from ncpu.cascade.evidence import strong_enough_for_behavioural_match
@@ -27,6 +28,8 @@ from ncpu.problem import Problem
 from ncpu.sandbox import Sandbox
 from ncpu.sandbox.verdict import Verdict
 from ncpu.store import Store, StoredProgram
+
+logger = logging.getLogger(__name__)
 
 NO_CHECKS_MESSAGE = "no examples found: add a doctest such as `>>> {name}(2)` / `4`"
 
@@ -123,6 +126,9 @@ class Cascade:
             try:
                 self._generate("escalate", f"escalate: {tier.label} greedy", tier, 0.0, problem, state, cancel)
                 self._retry("escalate", tier, problem, state, cancel, label=f"escalate: {tier.label} retry")
+            except BackendError as exc:  # a larger tier that cannot load is passed over; the ladder goes on
+                logger.warning("escalation tier %s unavailable: %s", tier.label, exc)
+                state.emit("escalate", f"escalate: {tier.label} unavailable: {exc}")
             finally:
                 state.tier_limit = None
 

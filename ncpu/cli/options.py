@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+from ncpu.backends.tiers import parse_tier
 from ncpu.cascade.solution import LAYERS
 from ncpu.config import Budget, ModelSettings, Settings
 
@@ -46,10 +47,10 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--escalate-to",
-        type=Path,
         action="append",
-        metavar="GGUF",
-        help="larger model to escalate to; repeat for a ladder of several tiers (default: the packaged 1.5B)",
+        metavar="TIER",
+        help="larger model to escalate to: a GGUF file, or BACKEND:TARGET (openai:MODEL, transformers:DIR); "
+        "repeat for a ladder of several tiers (default: the packaged 1.5B)",
     )
     group.add_argument("--no-escalate", action="store_true", help="never escalate to a larger model")
     group.add_argument("--max-samples", type=int, help="model generations per stub")
@@ -73,9 +74,11 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     """Build typed settings from parsed options, rejecting bad values with one clear line."""
     if args.model is not None and not args.model.exists():
         raise UsageError(f"model file not found: {args.model}")
-    for path in args.escalate_to or ():
-        if not path.exists():
-            raise UsageError(f"escalation model file not found: {path}")
+    for tier in args.escalate_to or ():
+        try:
+            parse_tier(tier, args.backend)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     for name in ("max_samples", "max_seconds", "max_tokens", "threads", "request_timeout", "concurrency"):
         _positive("--" + name.replace("_", "-"), getattr(args, name))
     layers = LAYERS
@@ -101,7 +104,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     model = ModelSettings(
         backend=args.backend,
         model_path=args.model,
-        escalation_paths=tuple(args.escalate_to or ()),
+        escalation_tiers=tuple(args.escalate_to or ()),
         escalate=not args.no_escalate,
         n_threads=args.threads,
         **{k: v for k, v in remote.items() if v is not None},

@@ -119,7 +119,7 @@ def test_escalate_to_repeated_builds_a_ladder_in_the_given_order(tmp_path: Path,
     middle.write_bytes(b"GGUF")
     large.write_bytes(b"GGUF")
     args = build_parser().parse_args(["solve", str(tmp_path), "--escalate-to", str(middle), "--escalate-to", str(large)])
-    assert settings_from_args(args).model.escalation_paths == (middle, large)
+    assert settings_from_args(args).model.escalation_tiers == (str(middle), str(large))
     assert main(["solve", str(tmp_path), "--escalate-to", str(middle), "--escalate-to", str(tmp_path / "no.gguf")]) == 2
     assert "escalation model file not found" in capsys.readouterr().err
 
@@ -129,8 +129,8 @@ def test_server_settings_take_one_escalation_path_or_a_ladder() -> None:
 
     config, problems = parse_config({"escalationPath": ["~/m/middle.gguf", "/m/large.gguf"]})
     assert problems == []
-    assert [p.name for p in config.to_settings().model.escalation_paths] == ["middle.gguf", "large.gguf"]
-    config, _ = parse_config({"escalationPath": "/m/large.gguf"})
-    assert config.to_settings().model.escalation_paths == (Path("/m/large.gguf"),)
+    assert config.to_settings().model.escalation_tiers == ("~/m/middle.gguf", "/m/large.gguf")
+    config, _ = parse_config({"escalationPath": "openai:qwen2.5-coder-32b"})
+    assert config.to_settings().model.escalation_tiers == ("openai:qwen2.5-coder-32b",)
     config, problems = parse_config({"escalationPath": ["/m/large.gguf", 3]})
     assert config.escalation_path is None and "ncpu.escalationPath" in problems[0]
