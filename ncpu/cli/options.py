@@ -53,6 +53,12 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
         "repeat for a ladder of several tiers (default: the packaged 1.5B)",
     )
     group.add_argument("--no-escalate", action="store_true", help="never escalate to a larger model")
+    group.add_argument(
+        "--budget",
+        metavar="SPEC",
+        help="per-stub budget in one option, e.g. samples=24,tokens=12000,seconds=300 "
+        "(the --max-* options below override its parts)",
+    )
     group.add_argument("--max-samples", type=int, help="model generations per stub")
     group.add_argument("--max-seconds", type=float, help="wall-clock seconds per stub")
     group.add_argument("--max-tokens", type=int, help="generated tokens per stub")
@@ -70,6 +76,26 @@ def _positive(name: str, value: float | None) -> None:
         raise UsageError(f"{name} must be positive, got {value}")
 
 
+_BUDGET_KEYS = {"samples": ("max_samples", int), "tokens": ("max_tokens", int), "seconds": ("max_seconds", float)}
+
+
+def _budget_spec(text: str) -> dict[str, float]:
+    """``samples=24,tokens=12000,seconds=300`` (any of them) → Budget fields; one clear error otherwise."""
+    values: dict[str, float] = {}
+    for part in text.split(","):
+        key, equals, raw = (piece.strip() for piece in part.partition("="))
+        if not equals or key not in _BUDGET_KEYS:
+            raise UsageError(f"--budget: expected samples=N, tokens=N or seconds=S separated by commas, got {part!r}")
+        field, kind = _BUDGET_KEYS[key]
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise UsageError(f"--budget: {key} must be a number, got {raw!r}") from None
+        _positive(f"--budget {key}", value)
+        values[field] = value
+    return values
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Build typed settings from parsed options, rejecting bad values with one clear line."""
     if args.model is not None and not args.model.exists():
@@ -79,6 +105,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             parse_tier(tier, args.backend)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+    budget_spec = _budget_spec(args.budget) if args.budget else {}
     for name in ("max_samples", "max_seconds", "max_tokens", "threads", "request_timeout", "concurrency"):
         _positive("--" + name.replace("_", "-"), getattr(args, name))
     layers = LAYERS
@@ -89,9 +116,16 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             raise UsageError(f"unknown layer(s) {', '.join(unknown)}; choose from {', '.join(LAYERS)}")
     budget = Budget()
     changes = {
-        "max_samples": args.max_samples,
-        "max_seconds": args.max_seconds,
-        "max_tokens": args.max_tokens,
+        **budget_spec,
+        **{
+            name: value
+            for name, value in (
+                ("max_samples", args.max_samples),
+                ("max_seconds", args.max_seconds),
+                ("max_tokens", args.max_tokens),
+            )
+            if value is not None
+        },
     }
     budget = dataclasses.replace(budget, **{k: v for k, v in changes.items() if v is not None})
     remote = {

@@ -134,3 +134,18 @@ def test_server_settings_take_one_escalation_path_or_a_ladder() -> None:
     assert config.to_settings().model.escalation_tiers == ("openai:qwen2.5-coder-32b",)
     config, problems = parse_config({"escalationPath": ["/m/large.gguf", 3]})
     assert config.escalation_path is None and "ncpu.escalationPath" in problems[0]
+
+
+def test_budget_in_one_option_with_the_max_options_overriding_its_parts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ncpu.cli.main import build_parser
+    from ncpu.cli.options import settings_from_args
+
+    args = build_parser().parse_args(["solve", str(tmp_path), "--budget", "samples=8, seconds=30", "--max-seconds", "9"])
+    budget = settings_from_args(args).budget
+    assert (budget.max_samples, budget.max_seconds) == (8, 9.0)
+    for bad in ("samples=many", "coins=3", "samples=0", "samples"):
+        assert main(["solve", str(tmp_path), "--budget", bad]) == 2
+        err = capsys.readouterr().err
+        assert "--budget" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
