@@ -160,8 +160,9 @@ class Store:
     def tier_order(self, labels: Sequence[str], prior_seconds: float = 60.0) -> list[str]:
         """Escalation tiers by past solves per second spent on escalated stubs, best first.
 
-        Smoothed like ``temperature_order`` (one solve per ``prior_seconds`` before any data), so an untried
-        tier is neither buried nor preferred; ties, and no data at all, keep the given order.
+        Smoothed like ``temperature_order``: one solve per ``prior_seconds`` before any data, so an untried tier
+        goes after one that solves faster than that and before one that has only failed; ties, and no data at
+        all, keep the given order.
         """
         per_tier = self.stats().per_tier
 

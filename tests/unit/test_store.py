@@ -133,6 +133,20 @@ def test_temperature_order(store_dir: Path) -> None:
         assert stats.per_layer_cost["best_of_n"].attempts == 7
 
 
+def test_tier_order_by_solves_per_second_on_escalated_stubs(store_dir: Path) -> None:
+    with Store.open(store_dir) as store:
+        assert store.tier_order(["mid", "big"]) == ["mid", "big"]  # no data: as given
+        store.record_attempt(Attempt("escalate", "mid", 0.0, samples=2, tokens=200, seconds=20.0, solved=False))
+        store.record_attempt(Attempt("escalate", "big", 0.0, samples=1, tokens=90, seconds=30.0, solved=True))
+        store.record_attempt(Attempt("greedy", "mid", 0.0, samples=1, tokens=9, seconds=1.0, solved=True))  # not a tier run
+        # One solve per 60 s before any data: an untried tier goes before one that has only failed.
+        assert store.tier_order(["mid", "big", "new"]) == ["big", "new", "mid"]
+        assert store.stats().per_tier["mid"].samples == 2 and "mid" in format_stats(store.stats())
+    with Store.open(store_dir) as store:  # the order comes from the log, so it survives a rebuild
+        store.rebuild()
+        assert store.tier_order(["mid", "big"]) == ["big", "mid"]
+
+
 def test_stats_hit_rate_survives_reopen_and_rebuild(store_dir: Path) -> None:
     with Store.open(store_dir) as store:
         store.put(program("k", layer="template"))
