@@ -75,6 +75,26 @@ export function resolvePath(value: string, workspaceFolder: string | undefined, 
     return path;
 }
 
+/** Backends whose ladder-tier target is a served model or a repo id, not a file: left as written. */
+const NAMED_TARGETS: ReadonlySet<string> = new Set(['openai', 'transformers']);
+
+/**
+ * An escalation tier: a model file (resolved like any path), or `BACKEND:TARGET` such as `openai:MODEL`,
+ * whose file target (`llama_cpp:models/big.gguf`) is resolved and whose model name is kept.
+ * A Windows drive (`C:\...`) is one letter, so it never reads as a backend name.
+ */
+export function resolveTier(value: string, workspaceFolder: string | undefined, home: string | undefined): string {
+    const tier = /^([A-Za-z_][\w.-]+):(.*)$/.exec(value.trim());
+    if (tier === null) {
+        return resolvePath(value, workspaceFolder, home);
+    }
+    const [, backend, target] = tier;
+    if (NAMED_TARGETS.has(backend) || target === '') {
+        return value.trim();
+    }
+    return `${backend}:${resolvePath(target, workspaceFolder, home)}`;
+}
+
 /**
  * The settings sent as `initializationOptions` and with `workspace/didChangeConfiguration`.
  *
@@ -96,7 +116,12 @@ export function serverSettings(
             if (value.trim() === '') {
                 continue;
             }
-            settings[key] = PATH_KEYS.has(key) ? resolvePath(value, workspaceFolder, home) : value.trim();
+            settings[key] =
+                key === 'escalationPath'
+                    ? resolveTier(value, workspaceFolder, home)
+                    : PATH_KEYS.has(key)
+                      ? resolvePath(value, workspaceFolder, home)
+                      : value.trim();
         } else {
             settings[key] = value;
         }

@@ -48,6 +48,16 @@ describe('serverSettings', () => {
         assert.equal(settings.escalationPath, '/ws/big.gguf');
     });
 
+    it('keeps a served model as an escalation tier and resolves a backend-prefixed file', () => {
+        const tier = (escalationPath: string): unknown =>
+            serverSettings(reader({ escalationPath }), '/ws', '/home/u').escalationPath;
+        assert.equal(tier('openai:qwen2.5-coder-32b'), 'openai:qwen2.5-coder-32b');
+        assert.equal(tier('transformers:Qwen/Qwen2.5-Coder-7B'), 'transformers:Qwen/Qwen2.5-Coder-7B');
+        assert.equal(tier('llama_cpp:models/big.gguf'), 'llama_cpp:/ws/models/big.gguf');
+        assert.equal(tier('C:/models/big.gguf'), 'C:/models/big.gguf');
+        assert.equal(tier('big.gguf'), '/ws/big.gguf');
+    });
+
     it('knows every key the server accepts', () => {
         assert.deepEqual(
             [...SERVER_KEYS].sort(),
