@@ -50,9 +50,9 @@ class StoreStats:
     per_layer_cost: dict[str, CostLine] = field(default_factory=dict)
     """The attempt ledger grouped by layer."""
     per_model: dict[tuple[str, float | None], CostLine] = field(default_factory=dict)
+    """The attempt ledger grouped by (model, temperature), for attempts that used a model."""
     per_tier: dict[str, CostLine] = field(default_factory=dict)
     """Escalation attempts per model: what each larger tier spent and solved on the stubs it was given."""
-    """The attempt ledger grouped by (model, temperature), for attempts that used a model."""
 
     @property
     def hit_rate(self) -> float:

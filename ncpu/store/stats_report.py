@@ -45,6 +45,6 @@ def format_stats(stats: StoreStats) -> str:
             shown = "-" if temperature is None else f"{temperature:g}"
             lines.append(_cost_row(f"{model} @ {shown}", line))
     if stats.per_tier:
-        lines += ["", "escalation tiers (ordered by solves per second)", _cost_header("model")]
+        lines += ["", "escalation tiers, on the stubs escalated to them", _cost_header("model")]
         lines += [_cost_row(model, line) for model, line in sorted(stats.per_tier.items())]
     return "\n".join(lines)
