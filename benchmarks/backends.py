@@ -21,19 +21,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-# benchmarks/extraction.py would shadow the `extraction` package when this runs as a script.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-
-from extraction import find_stubs  # noqa: E402
-from ncpu.backends.base import Backend, GenerationRequest  # noqa: E402
-from ncpu.backends.local_server import local_llama_server  # noqa: E402
-from ncpu.backends.registry import create_backend  # noqa: E402
-from ncpu.bench.datasets import load_humaneval  # noqa: E402
-from ncpu.cascade.prompts import build_request  # noqa: E402
-from ncpu.config import ModelSettings  # noqa: E402
-from ncpu.models import EMBEDDED_DEFAULT, ensure_model  # noqa: E402
-from ncpu.problem import Problem  # noqa: E402
+from extraction import find_stubs
+from ncpu.backends.base import Backend, GenerationRequest
+from ncpu.backends.local_server import local_llama_server
+from ncpu.backends.registry import create_backend
+from ncpu.bench.datasets import load_humaneval
+from ncpu.cascade.prompts import build_request
+from ncpu.config import ModelSettings
+from ncpu.models import EMBEDDED_DEFAULT, ensure_model
+from ncpu.problem import Problem
 
 
 @dataclass

@@ -19,11 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# benchmarks/extraction.py would shadow the `extraction` package (imported by ncpu.bench) when this runs as a script.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-
-from ncpu.bench.report import read_records  # noqa: E402
+from ncpu.bench.report import cumulative_outcome, read_records
 
 
 @dataclass(frozen=True)
@@ -48,12 +44,10 @@ def _whole_run(label: str, path: Path) -> LadderRow:
 
 
 def _cumulative(label: str, path: Path, configuration: str) -> LadderRow:
-    outcomes = {
-        r["task_id"]: r["cumulative"][configuration]
-        for r in read_records(path)
-        if configuration in r.get("cumulative", {})
-    }
-    return LadderRow(label, outcomes)
+    records = read_records(path)
+    if records and not any(r.get("cumulative") for r in records):
+        raise KeyError(f"{path} is not a full cascade run (no cumulative rows)")
+    return LadderRow(label, {r["task_id"]: cumulative_outcome(r, configuration) for r in records})
 
 
 def ladder_rows(ladder: Path, large_greedy: Path, large_cascade: Path | None) -> list[LadderRow]:

@@ -19,12 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-# benchmarks/extraction.py would shadow the `extraction` package when this runs as a script.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-
-from extraction.check import Check  # noqa: E402
-from ncpu.sandbox import Sandbox  # noqa: E402
+from extraction.check import Check
+from ncpu.sandbox import Sandbox
 
 CANDIDATES = [
     ("def add(a, b):\n    return a + b\n", [Check("doctest", "add(2, 3)", "5"), Check("doctest", "add(-1, 1)", "0")]),

@@ -90,8 +90,7 @@ def _inline_checks(docstring: str, name: str, lineno: int | None) -> list[Check]
             continue
         rhs = _leading_literal(after[verb.end() :])
         if rhs is not None:
-            sentence = (call + after[: verb.end()] + after[verb.end() :].split(".")[0]).strip()
-            checks.append(Check("prose", call, rhs, "value", (), lineno, sentence[:200]))
+            checks.append(Check("prose", call, rhs, "value", (), lineno, f"{call} {verb.group().strip()} {rhs}"))
     return checks
 
 
@@ -201,6 +200,5 @@ def notation_checks(docstring: str, name: str, params: Sequence[str], first_line
                 text = f"Input: {pending_input[0].strip()} / Output: {matched_output.group('value').strip()}"
                 checks.append(Check("io_block", f"{name}({args})", value, "value", (), lineno, text))
             pending_input = None
-    seen = {(check.call, check.expected) for check in checks}
-    inline = [check for check in _inline_checks(docstring, name, first_line) if (check.call, check.expected) not in seen]
-    return checks + inline
+    # Examples at the start of a line are found again here; ``extract_checks`` keeps the first of each.
+    return checks + _inline_checks(docstring, name, first_line)

@@ -123,9 +123,9 @@ def _stub_from(function: Node, outer: Node, data: bytes, scope: list[str], class
     statements = [child for child in block.named_children]
     # Imports the user put before the docstring (``import math`` then """...""") belong to the stub's head.
     imports = next((i for i, node in enumerate(statements) if node.type not in _IMPORTS), len(statements))
-    if imports and (imports == len(statements) or not _is_docstring(statements[imports])):
-        return None
     docstring_node = statements[imports] if imports < len(statements) and _is_docstring(statements[imports]) else None
+    if imports and docstring_node is None:
+        return None  # imports and then code, or only imports: written, not a stub
     rest = statements[imports + 1 :] if docstring_node is not None else statements
     if not all(_is_placeholder(node, data) for node in rest):
         return None

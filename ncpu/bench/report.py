@@ -49,6 +49,14 @@ def read_records(path: Path) -> list[dict[str, Any]]:
 _UNPOSED = {"base": False, "plus": False, "verified": False, "samples": 0, "tokens": 0, "seconds": 0.0}
 
 
+def cumulative_outcome(record: dict[str, Any], label: str) -> dict[str, Any]:
+    """What the cascade limited to configuration ``label`` answered for this problem.
+
+    A problem the cascade was never asked (no stub in its prompt) is a failure at no cost, as in the baseline.
+    """
+    return record.get("cumulative", {}).get(label, _UNPOSED)
+
+
 def _row(label: str, outcomes: list[dict[str, Any]]) -> Row:
     plus_values = [o.get("plus") for o in outcomes]
     plus = None if any(v is None for v in plus_values) else sum(1 for v in plus_values if v)
@@ -78,8 +86,7 @@ def rows(baseline: list[dict[str, Any]] | None, full: list[dict[str, Any]], laye
     for label, _ in CUMULATIVE:
         if not any(label in r.get("cumulative", {}) for r in full):
             continue
-        # A problem the cascade was never asked (no stub in its prompt) is a failure in every row, as in the baseline.
-        result.append(_row(label, [r.get("cumulative", {}).get(label, _UNPOSED) for r in full]))
+        result.append(_row(label, [cumulative_outcome(r, label) for r in full]))
     if full and not any(r.get("cumulative") for r in full):
         result.append(_row(" + ".join(layers) + " only" if layers else "this run", full))
     return result

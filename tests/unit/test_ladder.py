@@ -82,3 +82,16 @@ def test_it_runs_as_a_script(tmp_path: Path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "| 1.5B greedy |" in result.stdout
+
+
+def test_a_problem_the_cascade_was_never_asked_is_a_failure_not_left_out(tmp_path: Path) -> None:
+    module = _ladder()
+    ladder, large = _runs(tmp_path)
+    records = [json.loads(line) for line in (ladder / "cascade.jsonl").read_text().splitlines()[:3]]
+    records[1] = {"task_id": "HumanEval/1", "status": "no_stub", "base": False, "plus": False}
+    _write(ladder / "cascade.jsonl", records)
+    rows = {row.label: row for row in module.ladder_rows(ladder, large, None)}
+    common = ["HumanEval/0", "HumanEval/1"]
+    assert rows["0.5B cascade"].solved("base", common) == 1 and rows["ladder: 0.5B cascade → 1.5B"].solved("base", common) == 1
+    # A greedy-only run given where a full cascade belongs is refused, not read as all failures.
+    assert module.main(["--ladder", str(ladder), "--large-greedy", str(large), "--large-cascade", str(large)]) == 2

