@@ -7,17 +7,27 @@ server on loopback serving the same file. The harness overhead compares ``LlamaC
 raw ``Llama.create_completion`` calls on the same rendered prompts and options, alternating problem by
 problem in the same run so a busy machine slows both alike.
 
-    python benchmarks/backends.py [--limit 20] [--sample-limit 20] [--backends llama_cpp,transformers,openai]
+Two more comparisons, each alternating problem by problem between two loaded backends:
+
+* ``host``: the llama.cpp backend in the caller's process against the same backend in its model host
+  process (``ncpu.backends.host``): tokens per second, and the time to a one-token answer (prompt
+  evaluation plus the pipe), in the same CPU mode on both sides;
+* ``modes``: the default load (on a CPU with AMX: only the AMX kernels off) against ``cpu_safe`` (no
+  extra buffer types, so no repacked weight layouts), both in model hosts: the cost of the safe mode.
+
+    python benchmarks/backends.py [--limit 20] [--sample-limit 20] [--backends overhead,host,modes,llama_cpp,...]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +141,76 @@ def _overhead(gguf: Path, greedy: list[GenerationRequest], threads: int) -> tupl
     return harness_seconds, raw_seconds, tokens
 
 
+@dataclass
+class Side:
+    """One side of an alternating comparison."""
+
+    label: str
+    tokens: int = 0
+    seconds: float = 0.0
+    first_token: list[float] | None = None
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+    def first_token_median_ms(self) -> float:
+        values = sorted(self.first_token or [0.0])
+        return 1000 * values[len(values) // 2]
+
+
+def _alternate(backends: dict[str, Backend], greedy: list[GenerationRequest]) -> list[Side]:
+    """Each request on every backend in turn (the order swapped every problem); a one-token answer first."""
+    from dataclasses import replace
+
+    sides = {label: Side(label, first_token=[]) for label in backends}
+    labels = list(backends)
+    for index, request in enumerate(greedy):
+        order = labels if index % 2 == 0 else labels[::-1]
+        for label in order:
+            started = time.perf_counter()
+            backends[label].generate(replace(request, max_tokens=1))
+            sides[label].first_token.append(time.perf_counter() - started)  # type: ignore[union-attr]
+        for label in order:
+            started = time.perf_counter()
+            generation = backends[label].generate(request)
+            sides[label].seconds += time.perf_counter() - started
+            sides[label].tokens += generation.tokens
+    return list(sides.values())
+
+
+def _compare(name: str, make: dict[str, Callable[[], Backend]], greedy: list[GenerationRequest]) -> list[Side]:
+    with contextlib.ExitStack() as stack:
+        backends: dict[str, Backend] = {}
+        for label, create in make.items():
+            backend = create()
+            stack.callback(backend.close)
+            print(f"  {name}/{label}: {backend.describe()}", file=sys.stderr, flush=True)
+            backends[label] = backend
+        sides = _alternate(backends, greedy)
+    for side in sides:
+        print(
+            f"  {name}/{side.label}: {side.tokens} tokens in {side.seconds:.1f} s ({side.tokens_per_second:.1f} tok/s), "
+            f"one-token answer median {side.first_token_median_ms():.0f} ms",
+            file=sys.stderr,
+            flush=True,
+        )
+    return sides
+
+
+def _sides_json(sides: list[Side]) -> list[dict[str, object]]:
+    return [
+        {
+            "label": side.label,
+            "tokens": side.tokens,
+            "seconds": side.seconds,
+            "tokens_per_second": side.tokens_per_second,
+            "one_token_answer_median_ms": side.first_token_median_ms(),
+        }
+        for side in sides
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=20, help="HumanEval problems for greedy and overhead")
@@ -139,7 +219,7 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=128, help="tokens per greedy generation")
     parser.add_argument("--sample-tokens", type=int, default=64, help="tokens per sample")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--backends", default="overhead,llama_cpp,openai,transformers")
+    parser.add_argument("--backends", default="overhead,host,modes,llama_cpp,openai,transformers")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     gguf = ensure_model(EMBEDDED_DEFAULT)
@@ -148,6 +228,47 @@ def main() -> None:
     wanted = args.backends.split(",")
     results: dict[str, object] = {"problems": len(greedy), "sampled_problems": len(sampled), "samples": args.samples}
     rows: list[Row] = []
+    from ncpu.backends import amx_guard
+    from ncpu.backends.cpu_features import cpu_features
+    from ncpu.backends.host import HostedBackend
+    from ncpu.backends.llama_cpp import LlamaCppBackend
+
+    cpu = cpu_features()
+    results["cpu"] = cpu.summary()
+    if cpu.amx:
+        # In this process too, so that the in-process side loads as the model host does (AMX off, repacking on).
+        results["amx_refused_in_process"] = amx_guard.refuse_amx() is None
+    settings = ModelSettings(n_threads=args.threads, n_ctx=4096)
+    if "host" in wanted:
+        sides = _compare(
+            "host",
+            {
+                "in process": lambda: LlamaCppBackend(gguf, settings),
+                "model host": lambda: HostedBackend("llama_cpp", gguf, settings),
+            },
+            greedy,
+        )
+        inline, hosted = sides
+        results["host"] = {
+            "sides": _sides_json(sides),
+            "tokens_per_second_ratio": hosted.tokens_per_second / inline.tokens_per_second - 1,
+            "one_token_answer_extra_ms": hosted.first_token_median_ms() - inline.first_token_median_ms(),
+        }
+    if "modes" in wanted:
+        safe = dataclasses.replace(settings, cpu_safe=True)
+        sides = _compare(
+            "modes",
+            {
+                "default": lambda: HostedBackend("llama_cpp", gguf, settings),
+                "cpu-safe": lambda: HostedBackend("llama_cpp", gguf, safe),
+            },
+            greedy,
+        )
+        default, cpu_safe = sides
+        results["modes"] = {
+            "sides": _sides_json(sides),
+            "cpu_safe_tokens_per_second_ratio": cpu_safe.tokens_per_second / default.tokens_per_second - 1,
+        }
     if "overhead" in wanted:
         harness, raw, tokens = _overhead(gguf, greedy, args.threads)
         results["overhead"] = {"harness_s": harness, "raw_s": raw, "tokens": tokens, "ratio": harness / raw - 1}

@@ -72,6 +72,17 @@ class ModelSettings:
     seed: int = 1234
     device: str = "auto"
     """Where ``transformers`` runs the model: ``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda:0``..."""
+    gpu_layers: int | None = None
+    """``llama_cpp``: layers offloaded to the GPU; ``None`` offloads all of them when the installed llama.cpp
+    supports GPU offload (a CUDA, Metal or Vulkan build) and none otherwise, ``-1`` all, ``0`` none."""
+    cpu_safe: bool = False
+    """``llama_cpp``: load without llama.cpp's extra CPU buffer types (no weight repacking, no AMX kernels),
+    the slower path that runs on every CPU. Without it, only the AMX kernels are switched off, and only on
+    CPUs that have AMX; a model host that crashed restarts in this mode by itself."""
+    host: str = "auto"
+    """Where the backend runs: ``process`` (a model host process of its own, which may crash without taking
+    the caller down), ``inline`` (the caller's process), or ``auto``: ``process`` for backends with native
+    code (``llama_cpp``, ``transformers``), ``inline`` for the others."""
     base_url: str = "http://127.0.0.1:8000/v1"
     """The OpenAI-compatible server (``openai``): vLLM, llama.cpp's server, Ollama, TGI..."""
     api_key_env: str = "NCPU_OPENAI_API_KEY"

@@ -7,8 +7,10 @@ import queue
 import threading
 from collections.abc import Callable
 
+from ncpu.backends import notices
 from ncpu.backends.base import Backend, BackendError
-from ncpu.backends.registry import complete_backend, create_backend
+from ncpu.backends.host import open_backend
+from ncpu.backends.registry import complete_backend
 from ncpu.backends.tiers import parse_tier
 from ncpu.cancel import CancelToken
 from ncpu.cascade.cascade import Cascade, ModelTier
@@ -90,13 +92,13 @@ class Engine:
             ready = [complete_backend(b) for b in backends]
             return [_LazyBackend(b.name, lambda b=b: b) for b in ready]  # type: ignore[misc]
         model = self.settings.model
-        tiers = [_LazyBackend(_label(model), lambda: create_backend(model.backend, model.model_path, model))]
+        tiers = [_LazyBackend(_label(model), lambda: open_backend(model.backend, model.model_path, model))]
         if not model.escalate:
             return tiers
         if not model.escalation_tiers:
             if model.backend == "llama_cpp" and is_installed(LARGE_TIER):
                 tiers.append(
-                    _LazyBackend(LARGE_TIER.name, lambda: create_backend("llama_cpp", ensure_model(LARGE_TIER), model))
+                    _LazyBackend(LARGE_TIER.name, lambda: open_backend("llama_cpp", ensure_model(LARGE_TIER), model))
                 )
             return tiers
         for text in model.escalation_tiers:
@@ -125,7 +127,7 @@ class Engine:
 
     def load_model(self, on_event: EventCallback | None = None) -> None:
         """Load the first tier now (blocking); raises ``BackendError`` with a user-facing message."""
-        with self._loading:
+        with self._loading, notices.listening(_notice_events(on_event)):
             if on_event is not None and not self._tiers[0].loaded:
                 on_event(LayerEvent(layer="load", message="loading model"))
             self._tiers[0].get()
@@ -176,7 +178,10 @@ class Engine:
         except queue.Empty:
             sandbox = self.sandbox
         try:
-            return Cascade(self.settings, sandbox, self.store, tiers).solve(problem, cancel=cancel, on_event=on_event)
+            with notices.listening(_notice_events(on_event)):
+                return Cascade(self.settings, sandbox, self.store, tiers).solve(
+                    problem, cancel=cancel, on_event=on_event
+                )
         except BackendError as exc:
             return Solution(status="failed", key=problem.key, message=str(exc))
         finally:
@@ -196,6 +201,17 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _notice_events(on_event: EventCallback | None) -> notices.NoticeCallback | None:
+    """A backend's notices ("waiting for the model", "the model process crashed") as progress events."""
+    if on_event is None:
+        return None
+
+    def notice(message: str, warning: bool) -> None:
+        on_event(LayerEvent(layer="model", message=message, warning=warning))
+
+    return notice
 
 
 def _failing(message: str) -> Callable[[], Backend]:

@@ -51,6 +51,13 @@ class ServerConfig:
     """Offer clearly marked unverified bodies for stubs without examples."""
     idle_unload_seconds: float = 600.0
     """Free the model after this long without a solve (0 keeps it loaded)."""
+    gpu_layers: int | None = None
+    """``llama_cpp``: layers offloaded to the GPU; empty offloads all when llama.cpp has GPU support, ``-1`` all."""
+    cpu_safe: bool = False
+    """``llama_cpp``: load without repacked weight layouts or AMX kernels (slower; runs on every CPU)."""
+    model_host: str = "auto"
+    """Where the model runs: ``process`` (its own process, which may crash without taking the server down),
+    ``inline`` (the server's), ``auto``: ``process`` for ``llama_cpp`` and ``transformers``."""
 
     def to_settings(self) -> Settings:
         """The engine's settings."""
@@ -65,6 +72,9 @@ class ServerConfig:
                 request_timeout=self.request_timeout,
                 escalation_tiers=_tiers(self.escalation_path),
                 escalate=self.escalate,
+                gpu_layers=self.gpu_layers,
+                cpu_safe=self.cpu_safe,
+                host=self.model_host,
             ),
             budget=replace(
                 Budget(), max_samples=self.max_samples, max_tokens=self.max_tokens, max_seconds=self.max_seconds
@@ -116,6 +126,10 @@ def _convert(name: str, kind: Any, value: Any) -> Any:
         raise ValueError(f"must be positive, got {value!r}")
     if name == "idle_unload_seconds" and value < 0:
         raise ValueError(f"must not be negative, got {value!r}")
+    if name == "model_host" and value not in ("auto", "process", "inline"):
+        raise ValueError(f"must be auto, process or inline, got {value!r}")
+    if name == "gpu_layers" and value < -1:
+        raise ValueError(f"must be -1 (all layers) or more, got {value!r}")
     return value
 
 

@@ -9,11 +9,21 @@ The script is a JSON file (passed as the model path)::
 Generations for an entry point return its completions in order, repeating the last one. ``*`` is
 used for entry points without their own list. ``__delay__`` (seconds) is slept per generation,
 in small steps that honour cancellation, to let tests cancel a solve in flight.
+
+``__crash_file__`` names a file of crash directives, one per line, for tests of the model host: each
+load and each generation takes the first line off the file and acts on it: ``segv`` (the process kills
+itself with ``SIGSEGV``), ``exit`` (``os._exit(1)``), ``oom`` (allocates until memory runs out), ``load:``
+followed by one of those (acts only at load), ``ok`` (nothing). The file outlives a crashed process, so a
+test can script "crash, then work". Directives act only inside a model host process (``NCPU_MODEL_HOST``),
+never in a test's own process.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import resource
+import signal
 import threading
 import time
 from collections import defaultdict
@@ -29,9 +39,13 @@ from ncpu.config import ModelSettings
 class ScriptedBackend(BackendBase):
     """Replays scripted completions; never loads a model."""
 
-    def __init__(self, script: dict[str, list[str]], delay: float = 0.0, name: str = "fake") -> None:
+    def __init__(
+        self, script: dict[str, list[str]], delay: float = 0.0, name: str = "fake", crash_file: Path | None = None
+    ) -> None:
         self._script = script
         self._delay = delay
+        self._crash_file = crash_file
+        self._crash("load")
         self._name = name
         self._calls: dict[str, int] = defaultdict(int)
         self._lock = threading.Lock()
@@ -47,8 +61,34 @@ class ScriptedBackend(BackendBase):
         except (OSError, ValueError) as exc:
             raise BackendError(f"cannot read fake backend script {path}: {exc}") from exc
         delay = float(data.pop("__delay__", 0.0))
+        crash_file = data.pop("__crash_file__", None)
         script = {key: [value] if isinstance(value, str) else list(value) for key, value in data.items()}
-        return cls(script, delay=delay)
+        return cls(script, delay=delay, crash_file=Path(crash_file) if crash_file else None)
+
+    def _crash(self, moment: str) -> None:
+        """Act on the next crash directive (see the module docstring), inside a model host only."""
+        if self._crash_file is None or os.environ.get("NCPU_MODEL_HOST") != "1":
+            return
+        try:
+            lines = self._crash_file.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return
+        if not lines:
+            return
+        directive = lines[0].strip()
+        if directive.startswith("load:") != (moment == "load"):
+            return
+        self._crash_file.write_text("".join(line + "\n" for line in lines[1:]), encoding="utf-8")
+        directive = directive.removeprefix("load:")
+        if directive == "segv":
+            os.kill(os.getpid(), signal.SIGSEGV)
+        elif directive == "exit":
+            os._exit(1)
+        elif directive == "oom":
+            resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+            hog = []
+            while True:
+                hog.append(bytearray(64 << 20))
 
     @property
     def name(self) -> str:
@@ -64,6 +104,7 @@ class ScriptedBackend(BackendBase):
                 raise Cancelled()
         if cancel is not None:
             cancel.raise_if_cancelled()
+        self._crash("generate")
         with self._lock:
             self.requests.append(request)
             completions = self._script.get(request.entry_point) or self._script.get("*") or [""]

@@ -12,6 +12,8 @@ import contextlib
 import os
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +44,20 @@ class LlamaCppBackend(BackendBase):
         except ImportError as exc:  # pragma: no cover - llama-cpp-python is a core dependency
             raise BackendError("llama-cpp-python is not installed: run `pip install llama-cpp-python`") from exc
         threads = settings.n_threads or max(1, os.cpu_count() or 1)
+        self._mode = load_mode(settings)
+        self._gpu_layers = gpu_layers(settings.gpu_layers)
         try:
-            with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
+            with (
+                open(os.devnull, "w") as devnull,
+                contextlib.redirect_stderr(devnull),
+                _model_params(use_extra_bufts=self._mode.extra_buffers),
+            ):
                 self._llama = Llama(
                     model_path=str(path),
                     n_ctx=settings.n_ctx,
                     n_threads=threads,
                     n_threads_batch=threads,
+                    n_gpu_layers=self._gpu_layers,
                     seed=settings.seed,
                     verbose=False,
                 )
@@ -76,9 +85,21 @@ class LlamaCppBackend(BackendBase):
         """The model's name from its GGUF metadata."""
         return self._name
 
+    @property
+    def mode(self) -> LoadMode:
+        """How the weights were loaded (CPU-safe, AMX off)."""
+        return self._mode
+
+    @property
+    def device(self) -> str:
+        """``CPU``, or the GPU offload: ``GPU (all layers)``, ``GPU (12 layers) + CPU``."""
+        if self._gpu_layers == 0:
+            return "CPU"
+        return "GPU (all layers)" if self._gpu_layers < 0 else f"GPU ({self._gpu_layers} layers) + CPU"
+
     def describe(self) -> str:
-        """Backend, model file and threads."""
-        return f"llama_cpp {self._path.name} (in process, {self._threads} threads)"
+        """Backend, model file, device, threads and CPU mode."""
+        return f"llama_cpp {self._path.name} ({self.device}, {self._threads} threads, {self._mode.summary})"
 
     def render_prompt(self, request: GenerationRequest) -> str:
         """The exact text the model sees: chat template applied, assistant answer prefilled."""
@@ -128,6 +149,83 @@ class LlamaCppBackend(BackendBase):
         if llama is not None:
             llama.close()
             del self._llama
+
+
+@dataclass(frozen=True, slots=True)
+class LoadMode:
+    """Which of llama.cpp's CPU weight layouts a load uses."""
+
+    extra_buffers: bool
+    """llama.cpp's extra CPU buffer types (weight repacking; AMX where the process may use it)."""
+    summary: str
+    """``CPU-safe``, ``AMX off``, or ``default``."""
+
+
+def load_mode(settings: ModelSettings) -> LoadMode:
+    """CPU-safe when asked (or when AMX is present and this process could not refuse it), else the default.
+
+    In a model host on an AMX CPU the AMX kernels were refused already (``ncpu.backends.amx_guard``), so the
+    other repacked layouts stay; in any other process AMX cannot be turned off alone, so all go.
+    """
+    from ncpu.backends import amx_guard
+    from ncpu.backends.cpu_features import cpu_features
+
+    if settings.cpu_safe:
+        return LoadMode(extra_buffers=False, summary="CPU-safe")
+    if cpu_features().amx:
+        if amx_guard.refused():
+            return LoadMode(extra_buffers=True, summary="AMX off")
+        return LoadMode(extra_buffers=False, summary="CPU-safe (AMX CPU)")
+    return LoadMode(extra_buffers=True, summary="default")
+
+
+def gpu_offload_supported() -> bool:
+    """Whether the installed llama.cpp was built with a GPU backend (CUDA, Metal, Vulkan, ROCm...)."""
+    try:
+        import llama_cpp
+    except ImportError:  # pragma: no cover - a core dependency
+        return False
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+def gpu_layers(configured: int | None) -> int:
+    """Layers to offload: ``None`` means all of them where the build supports offload, else none."""
+    if configured is None:
+        return -1 if gpu_offload_supported() else 0
+    return configured
+
+
+@contextlib.contextmanager
+def _model_params(**fields: Any) -> Iterator[None]:
+    """Set ``llama_model_params`` fields that ``Llama()`` takes no argument for, for the loads in the block.
+
+    ``Llama.__init__`` builds its model parameters from ``llama_model_default_params()`` and loads at once,
+    so the defaults are overridden for the block. Loads are serialized by ``_LOAD_LOCK``. A field this
+    llama-cpp-python does not have raises ``BackendError``: the safe mode it asks for is not available.
+    """
+    import llama_cpp.llama_cpp as raw
+
+    original = raw.llama_model_default_params
+    probe = original()
+    missing = [name for name in fields if not hasattr(probe, name)]
+    if missing:
+        raise BackendError(f"this llama-cpp-python has no llama_model_params.{missing[0]}: upgrade to 0.3.36 or later")
+
+    def patched() -> Any:
+        params = original()
+        for name, value in fields.items():
+            setattr(params, name, value)
+        return params
+
+    with _LOAD_LOCK:
+        raw.llama_model_default_params = patched
+        try:
+            yield
+        finally:
+            raw.llama_model_default_params = original
+
+
+_LOAD_LOCK = threading.Lock()
 
 
 def _factory(path: Path | None, settings: ModelSettings) -> LlamaCppBackend:

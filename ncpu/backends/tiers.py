@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ncpu.backends.base import Backend
-from ncpu.backends.registry import available_backends, create_backend
+from ncpu.backends.registry import available_backends
 from ncpu.config import ModelSettings
 
 _SERVED = ("openai",)
@@ -40,7 +40,9 @@ class TierSpec:
     def create(self, settings: ModelSettings) -> Backend:
         """The tier's backend, with the settings of the first tier where the spec says nothing."""
         tier_settings = dataclasses.replace(settings, backend=self.backend, model_name=self.model_name)
-        return create_backend(self.backend, self.path, tier_settings)
+        from ncpu.backends.host import open_backend
+
+        return open_backend(self.backend, self.path, tier_settings)
 
 
 def parse_tier(text: str, first_backend: str, backends: Iterable[str] | None = None) -> TierSpec:

@@ -59,6 +59,8 @@ class SolveState:
     """Samples held back for escalation (set when a larger tier exists)."""
     tier_limit: int | None = None
     """While one escalation tier runs: the sample count at which its share of the budget ends."""
+    first_tier_error: str | None = None
+    """Why the first tier could not be used, once it could not (its layers are then passed over)."""
 
     def can_generate(self, layer: str) -> bool:
         """Whether the budget allows one more generation in ``layer``."""

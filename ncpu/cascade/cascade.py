@@ -78,10 +78,23 @@ class Cascade:
                 for layer in self.settings.layers:
                     if cancel is not None:
                         cancel.raise_if_cancelled()
-                    self._run_layer(layer, problem, state, cancel)
+                    if layer in _FIRST_TIER_LAYERS and state.first_tier_error is not None:
+                        continue
+                    try:
+                        self._run_layer(layer, problem, state, cancel)
+                    except BackendError as exc:
+                        if layer not in _FIRST_TIER_LAYERS:
+                            raise
+                        # The model cannot be had (missing, or its process crashed twice): the larger
+                        # tiers may still answer; the solve fails with this reason if nothing does.
+                        state.first_tier_error = str(exc)
+                        state.emit(layer, f"{self.tiers[0].label} unavailable: {exc}")
+                        continue
                     state.layer_done(layer)
             except _Found as found:
                 return self._verified(problem, state, found.candidate, found.verdict)
+            if state.first_tier_error is not None and (state.best is None or state.best[1].passed == 0):
+                return Solution(status="failed", key=problem.key, message=state.first_tier_error, **_costs(state))
             return self._unsolved(problem, state)
         except Cancelled:
             return Solution(status="cancelled", key=problem.key, message="cancelled", **_costs(state))
@@ -350,6 +363,9 @@ class Cascade:
             temperature=0.0,
             **_costs(state),
         )
+
+
+_FIRST_TIER_LAYERS = frozenset({"greedy", "retry", "best_of_n"})
 
 
 def _close(samples: Iterator[Generation]) -> None:

@@ -28,6 +28,8 @@ class LayerEvent:
     """Short text for a progress bar: ``"greedy"``, ``"retry 2/4"``, ``"best-of-N 7/16"``."""
     step: int | None = None
     steps: int | None = None
+    warning: bool = False
+    """Something the user must see even after the solve ended (the model process crashed), not progress."""
 
 
 @dataclass(frozen=True, slots=True)

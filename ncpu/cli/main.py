@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from ncpu import __version__
 from ncpu.backends.base import BackendError
-from ncpu.cli import solve, store_cmd, user
+from ncpu.cli import doctor, solve, store_cmd, user
 from ncpu.cli.console import error
 from ncpu.cli.options import UsageError
 
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_parser(subparsers)
     user.add_parser(subparsers)
     store_cmd.add_parser(subparsers)
+    doctor.add_parser(subparsers)
     try:
         from ncpu.bench import cli as bench_cli
     except ImportError:  # the benchmark harness is optional

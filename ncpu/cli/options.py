@@ -67,8 +67,37 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-store", action="store_true", help="neither read nor write the store")
     group.add_argument("--threads", type=int, help="CPU threads for the model")
     group.add_argument(
+        "--gpu-layers",
+        type=_gpu_layers,
+        metavar="N|all",
+        help="llama_cpp: layers offloaded to the GPU (default: all when llama.cpp was built with GPU support)",
+    )
+    group.add_argument(
+        "--cpu-safe",
+        action="store_true",
+        help="llama_cpp: no repacked weight layouts or AMX kernels: slower, runs on every CPU",
+    )
+    group.add_argument(
+        "--model-host",
+        choices=("auto", "process", "inline"),
+        help="where the model runs: a process of its own (auto for llama_cpp and transformers) or inline",
+    )
+    group.add_argument(
         "--offer-unverified", action="store_true", help="give an unverified greedy body to stubs without examples"
     )
+
+
+def _gpu_layers(text: str) -> int:
+    """``all`` or a count of layers (``-1`` also means all)."""
+    if text.strip().lower() == "all":
+        return -1
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of layers or 'all', got {text!r}") from None
+    if value < -1:
+        raise argparse.ArgumentTypeError(f"expected a number of layers or 'all', got {text!r}")
+    return value
 
 
 def _positive(name: str, value: float | None) -> None:
@@ -141,6 +170,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         escalation_tiers=tuple(args.escalate_to or ()),
         escalate=not args.no_escalate,
         n_threads=args.threads,
+        gpu_layers=args.gpu_layers,
+        cpu_safe=args.cpu_safe,
+        host=args.model_host or "auto",
         **{k: v for k, v in remote.items() if v is not None},
     )
     return Settings(

@@ -121,7 +121,12 @@ def run(args: argparse.Namespace) -> int:
             task = progress.add_task("solving", total=total)
 
             def shown(name: str) -> Callable[[LayerEvent], None]:
-                return lambda event: progress.update(task, description=f"{name}: {event.message}")
+                def show(event: LayerEvent) -> None:
+                    if event.warning:  # stays on screen (the model process crashed), unlike progress
+                        note(f"warning: {name}: {event.message}")
+                    progress.update(task, description=f"{name}: {event.message}")
+
+                return show
 
             problems = [problem for item in work for problem in item.problems]
             with _solving_ahead(engine, problems, settings.concurrency, shown) as ahead:

@@ -12,6 +12,7 @@ import re
 import sys
 
 from extraction import find_stubs
+from ncpu.cascade.solution import LayerEvent
 from ncpu.cli.console import err, note, out
 from ncpu.cli.model_setup import prepare_models
 from ncpu.cli.options import UsageError, add_engine_options, settings_from_args
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     if problem.checks:
         prepare_models(settings)
     with Engine(settings) as engine:
-        solution = engine.solve(problem, on_event=lambda e: note(e.message) if not err.is_terminal else None)
+        solution = engine.solve(problem, on_event=_show)
     if solution.body is None:
         note(solution.message)
         return 1
@@ -71,3 +72,11 @@ def run(args: argparse.Namespace) -> int:
     out.file.write(splice(source, problem.stub, solution.body, mark))
     note(f"{solution.status} by {solution.layer}: {solution.message}")
     return 0 if solution.verified else 1
+
+
+def _show(event: LayerEvent) -> None:
+    """Progress lines when stderr is not a terminal; warnings (the model process crashed) always."""
+    if event.warning:
+        note(f"warning: {event.message}")
+    elif not err.is_terminal:
+        note(event.message)

@@ -62,8 +62,12 @@ class _Progress:
 
 
 async def _run_engine(ls: NcpuServer, problem: Any, cancel: CancelToken, report: Callable[[str], None]) -> Solution:
+    loop = asyncio.get_running_loop()
+
     def on_event(event: LayerEvent) -> None:
         report(event.message)
+        if event.warning:  # the model process crashed: a message the user sees, not only a progress line
+            loop.call_soon_threadsafe(ls.tell, f"ncpu: {event.message}", types.MessageType.Warning)
 
     engine = ls.engine
     try:

@@ -22,7 +22,9 @@ from ncpu.models import embedded_model_available
 ADD = "def add(a, b):\n    return a + b\n"
 BACKENDS = [
     "fake",
+    "fake-hosted",
     pytest.param("llama_cpp", marks=pytest.mark.real_model),
+    pytest.param("llama_cpp-hosted", marks=pytest.mark.real_model),
     pytest.param("transformers", marks=pytest.mark.real_model),
     pytest.param("openai", marks=pytest.mark.real_model),
 ]
@@ -51,15 +53,20 @@ def llama_server(embedded_gguf: Path) -> Iterator[str]:
 
 
 def _create(name: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    from ncpu.backends.host import open_backend
     from ncpu.backends.registry import create_backend
 
-    if name == "fake":
+    if name in ("fake", "fake-hosted"):
         script = tmp_path_factory.mktemp("fake") / "script.json"
         script.write_text(json.dumps({"add": ADD, "*": ADD}))
+        if name == "fake-hosted":  # the model host process, as the engine runs llama.cpp and transformers
+            return open_backend("fake", script, ModelSettings(backend="fake", host="process"))
         return create_backend("fake", script, ModelSettings())
     gguf: Path = request.getfixturevalue("embedded_gguf")
     if name == "llama_cpp":
         return create_backend("llama_cpp", gguf, ModelSettings(n_ctx=2048))
+    if name == "llama_cpp-hosted":
+        return open_backend("llama_cpp", gguf, ModelSettings(n_ctx=2048))
     if name == "transformers":
         if importlib.util.find_spec("torch") is None or importlib.util.find_spec("transformers") is None:
             pytest.skip("torch / transformers not installed (pip install '.[hf]')")

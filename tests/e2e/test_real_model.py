@@ -89,3 +89,19 @@ def test_a_ladder_escalates_to_the_next_real_tier_after_a_verified_failure(tmp_p
     assert stub["status"] != "verified" and stub["samples"] == 3, stub
     tiers = Store.open(tmp_path / "store").stats().per_tier
     assert set(tiers) == {"upper-tier"} and tiers["upper-tier"].samples == 2 and tiers["upper-tier"].solves == 0
+
+
+def test_doctor_passes_on_the_real_model_in_its_host(tmp_path: Path) -> None:
+    answer = subprocess.run(
+        [sys.executable, "-m", "ncpu", "doctor", "--json", "--store", str(tmp_path / "store")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    rows = {row["check"]: row for row in json.loads(answer.stdout)["rows"]}
+    host = rows["model host"]
+    assert host["status"] == "ok", host
+    assert "[model host pid" in host["detail"] and "16 tokens at" in host["detail"]
+    assert rows["sandbox"]["status"] in ("ok", "warn") and rows["model file"]["status"] == "ok"
