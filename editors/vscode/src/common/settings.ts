@@ -28,6 +28,9 @@ export interface ServerSettings {
     storePath?: string;
     offerUnverified?: boolean;
     idleUnloadSeconds?: number;
+    gpuLayers?: number;
+    cpuSafe?: boolean;
+    modelHost?: string;
 }
 
 /** Keys of the `ncpu` section that the server reads; the others (`python`, `trace`) stay in the client. */
@@ -49,6 +52,9 @@ export const SERVER_KEYS: readonly (keyof ServerSettings)[] = [
     'storePath',
     'offerUnverified',
     'idleUnloadSeconds',
+    'gpuLayers',
+    'cpuSafe',
+    'modelHost',
 ];
 
 const PATH_KEYS: ReadonlySet<string> = new Set(['modelPath', 'escalationPath', 'storePath']);

@@ -58,6 +58,62 @@ export function showErrorMessage(message: string, ...items: string[]): Thenable<
     return vscode.window.showErrorMessage(message, ...items);
 }
 
+/**
+ * Run `task` under a progress notification with a Cancel button; cancelling aborts the signal `task` gets.
+ */
+export function withCancellableProgress<T>(title: string, task: (signal: AbortSignal) => Promise<T>): Thenable<T> {
+    return vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+        async (_progress, token) => {
+            const controller = new AbortController();
+            const subscription = token.onCancellationRequested(() => controller.abort());
+            try {
+                return await task(controller.signal);
+            } finally {
+                subscription.dispose();
+            }
+        },
+    );
+}
+
+/**
+ * Read-only Markdown documents under a scheme of their own (`ncpu-diagnostics:`): shown rendered in the
+ * Markdown preview, never dirty, so closing them asks nothing; showing one again updates it in place.
+ */
+export class MarkdownDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+    private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+    readonly onDidChange = this.changed.event;
+    private readonly contents = new Map<string, string>();
+    private readonly registration: vscode.Disposable;
+
+    constructor(private readonly scheme: string) {
+        this.registration = vscode.workspace.registerTextDocumentContentProvider(scheme, this);
+    }
+
+    provideTextDocumentContent(uri: vscode.Uri): string {
+        return this.contents.get(uri.toString()) ?? '';
+    }
+
+    /** Show `markdown` as the document `path` (e.g. `/ncpu diagnostics.md`). */
+    async show(path: string, markdown: string): Promise<void> {
+        const uri = vscode.Uri.from({ scheme: this.scheme, path });
+        this.contents.set(uri.toString(), markdown);
+        this.changed.fire(uri);
+        try {
+            // The built-in Markdown extension; without it, the source in an editor.
+            await vscode.commands.executeCommand('markdown.showPreview', uri);
+        } catch {
+            const document = await vscode.workspace.openTextDocument(uri);
+            await vscode.window.showTextDocument(document, { preview: true });
+        }
+    }
+
+    dispose(): void {
+        this.registration.dispose();
+        this.changed.dispose();
+    }
+}
+
 export function getExtension<T>(id: string): vscode.Extension<T> | undefined {
     return vscode.extensions.getExtension<T>(id);
 }
