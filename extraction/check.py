@@ -41,6 +41,8 @@ class Check:
     """The example as the user wrote it, for messages, hover and feedback prompts."""
     path: str | None = None
     """File the example came from when it is not the stub's own file (workspace tests)."""
+    options: tuple[str, ...] = ()
+    """``doctest`` option flags for an ``output`` check (``ELLIPSIS``, ``NORMALIZE_WHITESPACE``...)."""
 
     def describe(self) -> str:
         """Return a one-line human description: the user's text, or a rendering of the check."""
@@ -55,4 +57,5 @@ class Check:
     def fingerprint(self) -> str:
         """Return a stable text for hashing: only what decides the verdict, not where it was written."""
         setup = "\n".join(self.setup)
-        return f"{self.mode}\x1f{setup}\x1f{self.call}\x1f{self.expected}"
+        options = f"\x1f{','.join(self.options)}" if self.options else ""  # keys of checks without options unchanged
+        return f"{self.mode}\x1f{setup}\x1f{self.call}\x1f{self.expected}{options}"

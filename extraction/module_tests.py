@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from extraction.asserts import assert_check
 from extraction.check import Check
 from extraction.errors import SourceError
 from extraction.source import read_source
@@ -41,29 +42,11 @@ def module_assert_checks(source: str, name: str) -> list[Check]:
         return []
     checks = []
     for node in tree.body:
-        if isinstance(node, ast.Assert) and _calls_name(node.test, name):
+        if isinstance(node, ast.Assert):
             text = ast.get_source_segment(source, node) or ast.unparse(node)
-            test = node.test
-            if (
-                isinstance(test, ast.Compare)
-                and len(test.ops) == 1
-                and isinstance(test.ops[0], ast.Eq)
-                and isinstance(test.left, ast.Call)
-                and _calls_name(test.left, name)
-            ):
-                checks.append(
-                    Check(
-                        "assert",
-                        ast.unparse(test.left),
-                        ast.unparse(test.comparators[0]),
-                        "value",
-                        (),
-                        node.lineno,
-                        text,
-                    )
-                )
-            else:
-                checks.append(Check("assert", text, None, "statement", (), node.lineno, text))
+            check = assert_check(node, name, "assert", node.lineno, text)
+            if check is not None:
+                checks.append(check)
     return checks
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from extraction.asserts import assert_line_check
 from extraction.check import Check
 from extraction.values import call_prefix, expected_source, literal_call, literal_source
 
@@ -99,6 +100,9 @@ def _arrow_check(line: str, name: str, lineno: int | None, allow_equals: bool = 
     if body.startswith("for ") and call_prefix(body[len("for ") :].lstrip(), name) is not None:
         body = body[len("for ") :].lstrip()  # "for f(7, 34) == 34"
     if body.startswith("assert "):
+        parsed = assert_line_check(body, name, "assert", lineno)
+        if parsed is not None:
+            return parsed
         body = body[len("assert ") :]
         origin = "assert"
     else:
@@ -163,6 +167,23 @@ def _for_check(line: str, name: str, params: Sequence[str], lineno: int | None) 
     return None
 
 
+def _examples_on(line: str, name: str) -> list[str]:
+    """The line cut before each call of ``name`` that starts an example (a call nested in another is not cut)."""
+    starts: list[int] = []
+    position = 0
+    while (found := re.search(rf"(?<![\w.]){re.escape(name)}\(", line[position:])) is not None:
+        start = position + found.start()
+        call = call_prefix(line[start:], name)
+        if call is None:
+            break
+        starts.append(start)
+        position = start + len(call)
+    if len(starts) < 2:
+        return [line]
+    cuts = [*starts[1:], len(line)]
+    return [line[start:end].strip().rstrip(",;") for start, end in zip(starts, cuts, strict=True)]
+
+
 def notation_checks(docstring: str, name: str, params: Sequence[str], first_line: int | None) -> list[Check]:
     """Arrow, prose and Input/Output examples in a docstring."""
     checks: list[Check] = []
@@ -179,6 +200,11 @@ def notation_checks(docstring: str, name: str, params: Sequence[str], first_line
     for index, line in enumerate(lines):
         lineno = first_line + index if first_line is not None else None
         if line.lstrip().startswith(">>>"):
+            continue
+        parts = [_arrow_check(part, name, lineno, allow_equals=not defines) for part in _examples_on(line, name)]
+        several = [check for check in parts if check is not None]
+        if len(parts) > 1 and len(several) == len(parts):
+            checks += several  # "add(1, 2) -> 3 add(10, -5) -> 5": one check each
             continue
         check = _arrow_check(line, name, lineno, allow_equals=not defines)
         if check is not None:

@@ -50,6 +50,9 @@ class Stub:
     class_name: str | None = None
     """The enclosing class's name for methods, else ``None``."""
     is_async: bool = False
+    empty_by_design: str | None = None
+    """Why the empty body is meant to stay empty (``"abstract method"``, ``"overload"``, ``"Protocol member"``,
+    ``"stub file"``, ``"dunder with an empty body"``), or ``None`` for a stub to solve."""
 
     @property
     def is_method(self) -> bool:

@@ -3,13 +3,19 @@
 Imports before the docstring (``import math`` then the description) are kept as part of the stub's head.
 
 Placeholders: ``pass``, ``...``, ``raise NotImplementedError`` (with or without a call), and comments
-such as ``# TODO``. tree-sitter keeps parsing past syntax errors, so stubs elsewhere in a broken file
+such as ``# TODO``.
+
+Some empty bodies are meant to stay empty and are not stubs unless asked for (``include_empty_by_design``,
+``ncpu solve --all``): abstract methods, ``@overload`` signatures, members of a ``Protocol``, everything in a
+``.pyi`` stub file, and dunders with a conventional empty body (``def __enter__(self): pass``) unless
+their docstring has examples. tree-sitter keeps parsing past syntax errors, so stubs elsewhere in a broken file
 are still found; a function whose own body contains an error is skipped.
 """
 
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from functools import lru_cache
 
 import tree_sitter_python
@@ -115,7 +121,27 @@ def _indent_of(block: Node, function: Node, data: bytes) -> str:
     return prefix.decode()
 
 
-def _stub_from(function: Node, outer: Node, data: bytes, scope: list[str], class_name: str | None) -> Stub | None:
+_ABSTRACT = frozenset({"abstractmethod", "abstractproperty", "abstractclassmethod", "abstractstaticmethod"})
+_OVERLOAD = frozenset({"overload"})
+
+
+def _empty_by_design(name: str, decorators: tuple[str, ...], docstring: str | None, in_protocol: bool) -> str | None:
+    """Why an empty body is meant to stay empty, if it is."""
+    last_parts = {decorator.split("(")[0].rsplit(".", 1)[-1] for decorator in decorators}
+    if last_parts & _ABSTRACT:
+        return "abstract method"
+    if last_parts & _OVERLOAD:
+        return "overload"
+    if in_protocol:
+        return "Protocol member"
+    if name.startswith("__") and name.endswith("__") and ">>>" not in (docstring or ""):
+        return "dunder with an empty body"
+    return None
+
+
+def _stub_from(
+    function: Node, outer: Node, data: bytes, scope: list[str], class_name: str | None, in_protocol: bool = False
+) -> Stub | None:
     block = function.child_by_field_name("body")
     name_node = function.child_by_field_name("name")
     if block is None or name_node is None or block.has_error or function.has_error:
@@ -160,16 +186,31 @@ def _stub_from(function: Node, outer: Node, data: bytes, scope: list[str], class
         docstring_line=docstring_node.start_point[0] + 1 if docstring_node is not None else None,
         class_name=class_name,
         is_async=any(c.type == "async" for c in function.children),
+        empty_by_design=_empty_by_design(name, decorators, docstring, in_protocol),
     )
 
 
-def _walk(node: Node, data: bytes, scope: list[str], class_name: str | None, found: list[Stub]) -> None:
+def _is_protocol(class_node: Node, data: bytes) -> bool:
+    """Whether a class derives from ``Protocol`` (``typing.Protocol``, ``Protocol[T]``)."""
+    bases = class_node.child_by_field_name("superclasses")
+    if bases is None:
+        return False
+    for base in bases.named_children:
+        text = _text(base, data).split("[")[0].strip()
+        if text.rsplit(".", 1)[-1] == "Protocol":
+            return True
+    return False
+
+
+def _walk(
+    node: Node, data: bytes, scope: list[str], class_name: str | None, found: list[Stub], in_protocol: bool = False
+) -> None:
     for child in node.named_children:
         inner = child
         if child.type == "decorated_definition":
             inner = child.child_by_field_name("definition") or child
         if inner.type == "function_definition":
-            stub = _stub_from(inner, child, data, scope, class_name)
+            stub = _stub_from(inner, child, data, scope, class_name, in_protocol)
             if stub is not None:
                 found.append(stub)
             name = inner.child_by_field_name("name")
@@ -181,18 +222,27 @@ def _walk(node: Node, data: bytes, scope: list[str], class_name: str | None, fou
             body = inner.child_by_field_name("body")
             if body is not None and name is not None:
                 class_text = _text(name, data)
-                _walk(body, data, [*scope, class_text], class_text, found)
+                _walk(body, data, [*scope, class_text], class_text, found, _is_protocol(inner, data))
         elif child.type not in ("expression_statement", "import_statement", "import_from_statement", "comment"):
             # Definitions nested in if/try/with blocks at module or class level.
-            _walk(child, data, scope, class_name, found)
+            _walk(child, data, scope, class_name, found, in_protocol)
 
 
-def find_stubs(source: str) -> list[Stub]:
-    """Every stub tree-sitter can see in ``source``, in file order."""
+def find_stubs(source: str, *, include_empty_by_design: bool = False, stub_file: bool = False) -> list[Stub]:
+    """Every stub tree-sitter can see in ``source``, in file order.
+
+    ``stub_file``: ``source`` is a ``.pyi`` file, whose bodies are all empty by design.
+    ``include_empty_by_design``: also the bodies meant to stay empty (see the module docstring), each with
+    its reason in ``Stub.empty_by_design``.
+    """
     data = source.encode()
     tree = _parser().parse(data)
     found: list[Stub] = []
     _walk(tree.root_node, data, [], None, found)
+    if stub_file:
+        found = [replace(stub, empty_by_design="stub file") for stub in found]
+    if not include_empty_by_design:
+        found = [stub for stub in found if stub.empty_by_design is None]
     return sorted(found, key=lambda stub: stub.function_span.start_byte)
 
 

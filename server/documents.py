@@ -65,7 +65,7 @@ class DocumentIndex:
         if cached is not None and cached.version == document.version and cached.source == source:
             return cached
         try:
-            stubs, problem = find_stubs(source), None
+            stubs, problem = find_stubs(source, stub_file=document.uri.endswith(".pyi")), None
         except UnicodeEncodeError:  # lone surrogates: JSON can carry them, UTF-8 (and tree-sitter) cannot
             stubs, problem = [], "the text is not valid Unicode (lone surrogates); ncpu skips this document"
         entry = DocumentStubs(document.uri, document.version, source, stubs, self.workspace_root, problem)

@@ -36,6 +36,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--write", action="store_true", help="apply verified bodies in place (atomically)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write a machine-readable report")
     parser.add_argument("--workspace", type=Path, help="root to search for tests (default: current dir)")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="also bodies meant to stay empty (abstract methods, @overload, Protocol members, .pyi files, dunders)",
+    )
     add_engine_options(parser)
     parser.set_defaults(run=run)
 
@@ -48,7 +53,7 @@ class _FileWork:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _load(paths: list[Path], workspace: Path, errors: list[str]) -> list[_FileWork]:
+def _load(paths: list[Path], workspace: Path, errors: list[str], everything: bool = False) -> list[_FileWork]:
     work = []
     for path in python_files(paths):
         try:
@@ -59,7 +64,7 @@ def _load(paths: list[Path], workspace: Path, errors: list[str]) -> list[_FileWo
             error(str(exc))
             continue
         _warn_if_broken(path, source)
-        stubs = find_stubs(source)
+        stubs = find_stubs(source, include_empty_by_design=everything, stub_file=path.suffix == ".pyi")
         if stubs:
             item = _FileWork(path, source, digest(data))  # the bytes on disk: a BOM or CRLF must not look like an edit
             item.problems = [Problem.from_source(source, s, path=path, workspace_root=workspace) for s in stubs]
@@ -106,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     workspace = (args.workspace or Path.cwd()).resolve()
     errors: list[str] = []
-    work = _load(args.paths, workspace, errors)
+    work = _load(args.paths, workspace, errors, args.all)
     total = sum(len(item.problems) for item in work)
     if total == 0:
         note("no stubs found")

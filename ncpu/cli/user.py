@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     mark = solution_note(solution.layer, solution.checks_passed, solution.checks_total, solution.verified)
     out.file.write(splice(source, problem.stub, solution.body, mark))
-    note(f"{solution.status} by {solution.layer}: {solution.message}")
+    note(solution.message)  # "verified by greedy: 2 of 2 checks passed", "not verified: best candidate: ..."
     return 0 if solution.verified else 1
 
 

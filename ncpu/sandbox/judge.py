@@ -18,6 +18,7 @@ Observations on the wire (one JSON object per check):
 from __future__ import annotations
 
 import dataclasses
+import doctest
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,7 +26,7 @@ from extraction.check import Check
 from ncpu.sandbox.values import Opaque, decode, parse_expected, values_equal
 from ncpu.sandbox.verdict import CheckResult
 
-__all__ = ["for_child", "judge", "judge_all", "judged_outside"]
+__all__ = ["for_child", "judge", "judge_all", "judged_outside", "output_matches"]
 
 REPR_LIMIT = 300
 
@@ -48,6 +49,22 @@ def for_child(check: Check) -> Check:
 def normalize_output(text: str) -> str:
     """Doctest-like comparison: surrounding blank lines and trailing spaces do not count."""
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+def output_matches(expected: str, shown: str, options: Sequence[str] = ()) -> bool:
+    """Whether printed output matches the example's, as ``doctest.OutputChecker`` decides with its flags.
+
+    ``<BLANKLINE>`` and ``True``/``1`` read as doctest reads them; ``ELLIPSIS``, ``NORMALIZE_WHITESPACE`` and
+    the other flags apply when the example (or the project's doctest settings) turned them on. Surrounding
+    blank lines and trailing spaces never count.
+    """
+    want, got = normalize_output(expected), normalize_output(shown)
+    if want == got:
+        return True
+    flags = 0
+    for name in options:
+        flags |= doctest.OPTIONFLAGS_BY_NAME.get(name, 0)
+    return doctest.OutputChecker().check_output(want + "\n", got + "\n", flags)
 
 
 def _text(observation: dict[str, Any], key: str) -> str | None:
@@ -83,7 +100,7 @@ def judge(check: Check, observation: Any, expected: tuple[bool, Any] | None = No
         shown = observation.get("shown")
         if not isinstance(shown, str):
             return CheckResult(passed=False, error="malformed result from the sandbox")
-        passed = normalize_output(shown) == normalize_output(check.expected or "")
+        passed = output_matches(check.expected or "", shown, check.options)
         return CheckResult(passed=passed, actual=actual if actual is not None else shown[:REPR_LIMIT])
     try:
         returned = decode(observation["value"])

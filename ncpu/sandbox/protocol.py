@@ -63,7 +63,10 @@ def checks_to_wire(checks: Sequence[Check]) -> list[dict[str, Any]]:
 
 def checks_from_wire(items: list[dict[str, Any]]) -> list[Check]:
     """Checks back from plain dicts."""
-    return [Check(**{**item, "setup": tuple(item.get("setup", ()))}) for item in items]
+    return [
+        Check(**{**item, "setup": tuple(item.get("setup", ())), "options": tuple(item.get("options", ()))})
+        for item in items
+    ]
 
 
 def verdict_to_wire(verdict: Verdict) -> dict[str, Any]:
