@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from extraction.check import Check
 from ncpu.backends.base import ChatMessage, GenerationRequest
+from ncpu.cascade.context import code_context
 from ncpu.sandbox.verdict import CheckResult
 
 if TYPE_CHECKING:
@@ -20,7 +20,6 @@ INSTRUCTION = (
     "one ```python code block."
 )
 STOP = ("\n```", "\nif __name__", "\n# Example", "\n# Test", "\nassert ", "\nprint(")
-_CONTEXT_LIMIT = 6_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,24 +42,6 @@ class Feedback:
         return f"On the example `{example}` it returned {actual} instead."
 
 
-def _module_context(problem: Problem) -> str:
-    """Top-level imports and small definitions the stub may rely on (not other stubs' bodies)."""
-    try:
-        tree = ast.parse(problem.source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):  # broken or too deeply nested to parse
-        return ""
-    lines = problem.source.splitlines()
-    keep: list[str] = []
-    for node in tree.body:
-        segment = "\n".join(lines[node.lineno - 1 : node.end_lineno or node.lineno])
-        if isinstance(node, ast.Import | ast.ImportFrom) or (
-            isinstance(node, ast.Assign | ast.AnnAssign) and len(segment) < 300
-        ):
-            keep.append(segment)
-    text = "\n".join(keep)
-    return text[:_CONTEXT_LIMIT]
-
-
 def stub_text(problem: Problem) -> str:
     """The stub as written (decorators, signature, docstring), dedented to column 0."""
     data = problem.source.encode()
@@ -74,11 +55,7 @@ def stub_text(problem: Problem) -> str:
 
 
 def _code_block(problem: Problem) -> str:
-    context = _module_context(problem)
-    stub = stub_text(problem)
-    if problem.stub.class_name:
-        stub = f"class {problem.stub.class_name}:\n" + "".join(f"    {line}\n" for line in stub.splitlines())
-    return f"{context}\n\n{stub}" if context else stub
+    return code_context(problem, stub_text(problem))
 
 
 def build_request(
