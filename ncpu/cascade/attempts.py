@@ -59,6 +59,8 @@ class SolveState:
     """Samples held back for escalation (set when a larger tier exists)."""
     tier_limit: int | None = None
     """While one escalation tier runs: the sample count at which its share of the budget ends."""
+    preflight_done: bool = False
+    """Whether the module as written was run once against the checks (before the first model call)."""
     first_tier_error: str | None = None
     """Why the first tier could not be used, once it could not (its layers are then passed over)."""
 

@@ -20,6 +20,7 @@ from ncpu.cascade.attempts import Candidate, SolveState
 from ncpu.cascade.evidence import strong_enough_for_behavioural_match
 from ncpu.cascade.library import library_bodies
 from ncpu.cascade.parse import extract_body
+from ncpu.cascade.preflight import preflight
 from ncpu.cascade.prompts import Feedback, build_request
 from ncpu.cascade.solution import LayerEvent, Solution, TraceEntry
 from ncpu.cascade.templates import template_bodies
@@ -80,6 +81,11 @@ class Cascade:
                         cancel.raise_if_cancelled()
                     if layer in _FIRST_TIER_LAYERS and state.first_tier_error is not None:
                         continue
+                    if layer in _MODEL_LAYERS and not state.preflight_done:
+                        state.preflight_done = True
+                        refusal = preflight(problem, self.sandbox, cancel)
+                        if refusal is not None:  # no body can pass: the model is not called
+                            return Solution(status="failed", key=problem.key, message=refusal, **_costs(state))
                     try:
                         self._run_layer(layer, problem, state, cancel)
                     except BackendError as exc:
@@ -366,6 +372,7 @@ class Cascade:
 
 
 _FIRST_TIER_LAYERS = frozenset({"greedy", "retry", "best_of_n"})
+_MODEL_LAYERS = _FIRST_TIER_LAYERS | {"escalate"}
 
 
 def _close(samples: Iterator[Generation]) -> None:

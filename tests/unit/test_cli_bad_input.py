@@ -78,7 +78,8 @@ def test_deeply_nested_or_broken_code(
 @pytest.mark.parametrize(
     ("doctest", "body", "status"),
     [
-        (">>> import no_such_module_here\n    >>> mul(2, 3)\n    6", RIGHT, "0 of 1"),
+        # Refused before any model call (preflight): no body can make that import work.
+        (">>> import no_such_module_here\n    >>> mul(2, 3)\n    6", RIGHT, "cannot run: setup failed: ModuleNotFoundError"),
         (">>> mul(2, 3)\n    6\n    >>> mul(2, 3)\n    7", RIGHT, "1 of 2"),  # contradictory examples
         (">>> mul(2, 3)\n    5", RIGHT, "0 of 1"),  # the user's example is wrong
         (">>> mul(2, 3)\n    6", "def mul(a, b):\n    while True:\n        pass\n", "timed out"),
