@@ -13,6 +13,7 @@ from extraction.asserts import assert_check
 from extraction.check import Check
 from extraction.errors import SourceError
 from extraction.source import read_source
+from extraction.workspace_tests import Fixture, WorkspaceTests, fixtures_in, is_fixture, is_testcase, tests_calling
 
 MAX_TEST_FILES = 2_000
 _SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox", "build"}
@@ -116,13 +117,41 @@ def _parse_cached(path: Path, mtime_ns: int, size: int) -> tuple[str, ast.Module
         return None
 
 
-def workspace_test_checks(stub_path: Path, name: str, root: Path) -> list[Check]:
-    """Test functions (no parameters) in ``test_*.py`` / ``*_test.py`` that import and call the stub."""
+def _conftest_fixtures(test_file: Path, root: Path) -> dict[str, Fixture]:
+    """Fixtures of every ``conftest.py`` from the workspace root down to the test's directory (nearest wins)."""
+    found: dict[str, Fixture] = {}
+    directory = test_file.parent.resolve()
+    chain = [directory, *directory.parents]
+    root = root.resolve()
+    for folder in reversed([d for d in chain if d == root or root in d.parents]):
+        parsed = _parse_test_file(folder / "conftest.py")
+        if parsed is not None:
+            found.update(fixtures_in(parsed[1]))
+    return found
+
+
+def _helpers(tree: ast.Module, source: str) -> tuple[str, ...]:
+    """The test module's own constants, helper functions and classes, which its tests may use."""
+    keep: list[str] = []
+    for node in tree.body:
+        is_test = isinstance(node, ast.FunctionDef) and node.name.startswith("test")
+        is_test_class = isinstance(node, ast.ClassDef) and (node.name.startswith("Test") or is_testcase(node))
+        fixture = isinstance(node, ast.FunctionDef) and is_fixture(node)
+        if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Assign | ast.AnnAssign) and not (
+            is_test or is_test_class or fixture
+        ):
+            keep.append(ast.get_source_segment(source, node) or ast.unparse(node))
+    return tuple(keep)
+
+
+def workspace_test_checks(stub_path: Path, name: str, root: Path, class_name: str | None = None) -> WorkspaceTests:
+    """Tests in ``test_*.py`` / ``*_test.py`` that import the stub (or its class) and call it."""
+    found = WorkspaceTests()
     try:
         module = _module_name(stub_path, root)
     except ValueError:
-        return []
-    checks: list[Check] = []
+        return found
+    imported = class_name or name
     for test_file in _test_files(root):
         if test_file.resolve() == stub_path.resolve():
             continue
@@ -130,30 +159,13 @@ def workspace_test_checks(stub_path: Path, name: str, root: Path) -> list[Check]
         if parsed is None:
             continue
         source, tree = parsed
-        found, imports, aliases = _imports_stub(tree, module, name)
-        if not found:
+        imports_it, imports, aliases = _imports_stub(tree, module, imported)
+        if not imports_it:
             continue
         setup = list(imports)
         setup += [f"import sys as _ncpu_sys\n{alias} = _ncpu_sys.modules['__ncpu_candidate__']" for alias in aliases]
-        for node in tree.body:
-            if (
-                isinstance(node, ast.FunctionDef)
-                and node.name.startswith("test")
-                and not node.args.args
-                and not node.decorator_list
-                and _calls_name(node, name)
-            ):
-                code = ast.get_source_segment(source, node) or ast.unparse(node)
-                checks.append(
-                    Check(
-                        "workspace_test",
-                        f"{code}\n{node.name}()",
-                        None,
-                        "statement",
-                        tuple(setup),
-                        node.lineno,
-                        f"{test_file.name}::{node.name}",
-                        str(test_file),
-                    )
-                )
-    return checks
+        fixtures = {**_conftest_fixtures(test_file, root), **fixtures_in(tree)}
+        tests = tests_calling(tree, test_file, name, tuple(setup), fixtures, _helpers(tree, source))
+        found.checks += tests.checks
+        found.skipped += tests.skipped
+    return found

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from extraction import extract_checks
 from extraction.check import Check
+from extraction.checks import extract
 from extraction.stub import Stub
 from ncpu.edit import splice
 from ncpu.store.keys import prompt_key
@@ -21,14 +21,16 @@ class Problem:
     stub: Stub
     checks: tuple[Check, ...]
     path: Path | None = None
+    skipped_tests: tuple[str, ...] = ()
+    """Workspace tests that call the stub but cannot run here (``test_x.py::test_y: needs fixture capsys``)."""
 
     @classmethod
     def from_source(
         cls, source: str, stub: Stub, *, path: Path | None = None, workspace_root: Path | None = None
     ) -> Problem:
         """Build a problem, extracting the checks from the docstring, module and workspace tests."""
-        checks = extract_checks(source, stub, path=path, workspace_root=workspace_root)
-        return cls(source=source, stub=stub, checks=tuple(checks), path=path)
+        extracted = extract(source, stub, path=path, workspace_root=workspace_root)
+        return cls(source=source, stub=stub, checks=extracted.checks, path=path, skipped_tests=extracted.skipped)
 
     @cached_property
     def key(self) -> str:

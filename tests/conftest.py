@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-
 # The machine-wide model lock (ncpu.backends.model_lock) of the test session, not the user's: a test must not
 # wait for the user's editor, nor make it wait.
 os.environ.setdefault("NCPU_MODEL_LOCK", os.path.join(tempfile.mkdtemp(prefix="ncpu-test-lock-"), "model.lock"))

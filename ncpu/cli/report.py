@@ -22,6 +22,8 @@ class StubOutcome:
     line: int
     checks: int
     solution: Solution
+    skipped_tests: tuple[str, ...] = ()
+    """Workspace tests calling the stub that could not run (``test_x.py::test_y: needs fixture capsys``)."""
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -41,6 +43,7 @@ class StubOutcome:
             "tokens": solution.tokens,
             "seconds": solution.seconds,
             "body": solution.body,
+            "skipped_tests": list(self.skipped_tests),
         }
 
 

@@ -142,7 +142,13 @@ def run(args: argparse.Namespace) -> int:
                         progress.update(task, description=f"{item.path.name}:{name}")
                         future = ahead.get(id(problem))
                         solution = future.result() if future else engine.solve(problem, on_event=shown(name))
-                        outcomes.append(StubOutcome(item.path, name, problem.stub.line, len(problem.checks), solution))
+                        outcomes.append(
+                            StubOutcome(
+                                item.path, name, problem.stub.line, len(problem.checks), solution, problem.skipped_tests
+                            )
+                        )
+                        for skipped in problem.skipped_tests:
+                            note(f"{item.path}:{problem.stub.line} {name}: test not run: {skipped}")
                         solved.append((problem, solution))
                         progress.advance(task)
                         if not err.is_terminal:
