@@ -105,3 +105,39 @@ def test_doctor_passes_on_the_real_model_in_its_host(tmp_path: Path) -> None:
     assert host["status"] == "ok", host
     assert "[model host pid" in host["detail"] and "16 tokens at" in host["detail"]
     assert rows["sandbox"]["status"] in ("ok", "warn") and rows["model file"]["status"] == "ok"
+
+
+HIDDEN = {
+    "numbers.py": [
+        ("value", "add(0, 0)", "0"),
+        ("value", "add(-5, -7)", "-12"),
+        ("value", "factorial(1)", "1"),
+        ("value", "factorial(10)", "3628800"),
+        ("value", "count_vowels('')", "0"),
+        ("value", "count_vowels('bcd')", "0"),
+        ("value", "count_vowels('Queue')", "4"),
+    ],
+    "text.py": [
+        ("value", "reverse_words('a b c')", "'c b a'"),
+        ("value", "is_palindrome('No lemon, no melon')", "True"),
+        ("value", "is_palindrome('ab')", "False"),
+        ("statement", "s = Stack()\nassert s.push_all([1]) == 1\nassert s.push_all([2, 3]) == 3\nassert s.items == [1, 2, 3]", None),
+    ],
+}
+
+
+def test_the_examples_verified_bodies_are_right_beyond_their_docstrings(tmp_path: Path) -> None:
+    """"Verified" must mean correct: each written body also passes cases its docstring does not show."""
+    from extraction import Check
+    from ncpu.sandbox import Sandbox
+
+    examples = tmp_path / "examples"
+    shutil.copytree(ROOT / "examples", examples)
+    result = _solve([examples], tmp_path / "store", tmp_path / "r.json", "--write")
+    assert result.returncode == 0, result.stderr[-3000:]
+    with Sandbox() as sandbox:  # the bodies are model output: they run in the sandbox, not here
+        for name, cases in HIDDEN.items():
+            checks = [Check("assert", call, expected, mode) for mode, call, expected in cases]  # type: ignore[arg-type]
+            verdict = sandbox.verify((examples / name).read_text(), checks)
+            failed = [(c.call, r.actual, r.error) for c, r in zip(checks, verdict.results, strict=True) if not r.passed]
+            assert verdict.ok, (name, verdict.error, failed, (examples / name).read_text())
