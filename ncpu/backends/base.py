@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
@@ -32,6 +33,9 @@ class GenerationRequest:
     """Text the assistant's answer starts with (prefilled, not generated); not part of ``Generation.text``."""
     entry_point: str = ""
     """The function being written; backends may ignore it (the scripted fake routes on it)."""
+    deadline: float | None = None
+    """``time.monotonic()`` past which generation stops between two tokens and returns what it has (the solve's
+    time budget). The monotonic clock is the machine's, so a model host in another process reads it too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +120,11 @@ def sample_request(request: GenerationRequest, index: int) -> GenerationRequest:
     if index == 0 or request.seed is None:
         return request
     return dataclasses.replace(request, seed=request.seed + index)
+
+
+def past(deadline: float | None) -> bool:
+    """Whether ``deadline`` (a ``time.monotonic()`` value, or ``None`` for none) has passed."""
+    return deadline is not None and time.monotonic() >= deadline
 
 
 def apply_stops(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:

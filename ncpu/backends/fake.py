@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-from ncpu.backends.base import BackendBase, BackendError, Generation, GenerationRequest
+from ncpu.backends.base import BackendBase, BackendError, Generation, GenerationRequest, past
 from ncpu.backends.registry import register_backend
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import ModelSettings
@@ -102,6 +102,10 @@ class ScriptedBackend(BackendBase):
         while time.perf_counter() < deadline:
             if cancel is not None and cancel.wait(0.01):
                 raise Cancelled()
+            if past(request.deadline):
+                return Generation(text="", tokens=1, seconds=time.perf_counter() - started)
+            if cancel is None:
+                time.sleep(0.01)
         if cancel is not None:
             cancel.raise_if_cancelled()
         self._crash("generate")

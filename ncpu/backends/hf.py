@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ncpu.backends.base import BackendBase, BackendError, Generation, GenerationRequest, apply_stops
+from ncpu.backends.base import BackendBase, BackendError, Generation, GenerationRequest, apply_stops, past
 from ncpu.backends.registry import register_backend
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import ModelSettings
@@ -109,7 +109,7 @@ class TransformersBackend(BackendBase):
         torch = self._torch
         inputs = self._tokenizer(self.render_prompt(request), return_tensors="pt").to(self._device)
         prompt_length = int(inputs["input_ids"].shape[1])
-        stops = _StopAtStrings(self._tokenizer, prompt_length, request.stop, cancel)
+        stops = _StopAtStrings(self._tokenizer, prompt_length, request.stop, cancel, request.deadline)
         options: dict[str, Any] = {
             "max_new_tokens": request.max_tokens,
             "num_return_sequences": n,
@@ -168,7 +168,15 @@ class TransformersBackend(BackendBase):
 class _StopAtStrings:
     """A stopping criterion: per sequence, done once its new text holds a stop string; raises on cancel."""
 
-    def __init__(self, tokenizer: Any, prompt_length: int, stop: tuple[str, ...], cancel: CancelToken | None) -> None:
+    def __init__(
+        self,
+        tokenizer: Any,
+        prompt_length: int,
+        stop: tuple[str, ...],
+        cancel: CancelToken | None,
+        deadline: float | None = None,
+    ) -> None:
+        self._deadline = deadline
         self._tokenizer = tokenizer
         self._prompt_length = prompt_length
         self._stop = tuple(s for s in stop if s)
@@ -183,6 +191,8 @@ class _StopAtStrings:
         rows = input_ids.shape[0]
         if len(self._done) != rows:
             self._done = [False] * rows
+        if past(self._deadline):  # the solve's time budget ran out: every row ends here
+            return torch.ones(rows, dtype=torch.bool, device=input_ids.device)
         if self._stop:
             new = input_ids[:, self._prompt_length :]
             for row in range(rows):

@@ -31,7 +31,7 @@ from typing import IO, Any, TypeVar
 from ncpu.backends import host_wire, notices
 from ncpu.backends.base import Backend, BackendBase, BackendError, Generation, GenerationRequest, sample_request
 from ncpu.backends.host_process import EXIT_OUT_OF_MEMORY
-from ncpu.backends.model_lock import model_turn
+from ncpu.backends.model_lock import TurnTimedOut, model_turn
 from ncpu.backends.registry import create_backend
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import ModelSettings
@@ -293,8 +293,12 @@ class HostedBackend(BackendBase):
     def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Generation:
         """One completion from the host."""
         wire = {"op": "generate", "request": host_wire.request_to_wire(request)}
-        with model_turn(cancel):
-            reply = self._with_restart("generating", lambda host: host.call(wire, cancel))
+        started = time.perf_counter()
+        try:
+            with model_turn(cancel, request.deadline):
+                reply = self._with_restart("generating", lambda host: host.call(wire, cancel))
+        except TurnTimedOut:  # the time budget ran out while another process generated
+            return Generation(text="", tokens=0, seconds=time.perf_counter() - started)
         return host_wire.generation_from_wire(reply)
 
     def sample(self, request: GenerationRequest, n: int, cancel: CancelToken | None = None) -> Iterator[Generation]:
@@ -314,8 +318,11 @@ class HostedBackend(BackendBase):
 
         try:
             while produced < n:
-                with model_turn(cancel):
-                    reply = self._with_restart("generating", pull)
+                try:
+                    with model_turn(cancel, request.deadline):
+                        reply = self._with_restart("generating", pull)
+                except TurnTimedOut:
+                    return
                 if reply is None:
                     return
                 produced += 1

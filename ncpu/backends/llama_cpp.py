@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ncpu.backends.base import BackendBase, BackendError, Generation, GenerationRequest
+from ncpu.backends.base import BackendBase, BackendError, Generation, GenerationRequest, past
 from ncpu.backends.registry import register_backend
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import ModelSettings
@@ -137,6 +137,8 @@ class LlamaCppBackend(BackendBase):
                         pieces.append(choice["text"])
                     if cancel is not None and cancel.cancelled:
                         raise Cancelled()
+                    if past(request.deadline):  # the solve's time budget ran out: keep what was written
+                        break
             finally:
                 close = getattr(stream, "close", None)
                 if close is not None:

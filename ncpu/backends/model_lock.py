@@ -21,6 +21,7 @@ from pathlib import Path
 import platformdirs
 
 from ncpu.backends import notices
+from ncpu.backends.base import past
 from ncpu.cancel import Cancelled, CancelToken
 
 _POLL_SECONDS = 0.05
@@ -34,9 +35,13 @@ def lock_path() -> Path:
     return Path(platformdirs.user_cache_dir("ncpu")) / "model.lock"
 
 
+class TurnTimedOut(Exception):
+    """The deadline passed while another process held the model."""
+
+
 @contextlib.contextmanager
-def model_turn(cancel: CancelToken | None = None) -> Iterator[None]:
-    """Hold the machine-wide model lock for the block; waiting honours ``cancel``."""
+def model_turn(cancel: CancelToken | None = None, deadline: float | None = None) -> Iterator[None]:
+    """Hold the machine-wide model lock for the block; waiting honours ``cancel`` and ``deadline``."""
     path = lock_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,6 +59,8 @@ def model_turn(cancel: CancelToken | None = None) -> Iterator[None]:
                 if not told:
                     notices.say("waiting for the model: another ncpu process is generating")
                     told = True
+                if past(deadline):
+                    raise TurnTimedOut() from None
                 if cancel is not None and cancel.wait(_POLL_SECONDS):
                     raise Cancelled() from None
                 if cancel is None:

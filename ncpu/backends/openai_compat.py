@@ -21,7 +21,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ncpu.backends.base import BackendBase, BackendError, Generation, GenerationRequest, apply_stops, sample_request
+from ncpu.backends.base import (
+    BackendBase,
+    BackendError,
+    Generation,
+    GenerationRequest,
+    apply_stops,
+    past,
+    sample_request,
+)
 from ncpu.backends.http import HttpClient, IsCancelled
 from ncpu.backends.registry import register_backend
 from ncpu.cancel import CancelToken
@@ -121,7 +129,7 @@ class OpenAIBackend(BackendBase):
                     if piece:
                         chunks += 1
                         text += piece
-                if _finished(text, request):
+                if _finished(text, request) or past(request.deadline):
                     break  # closing the stream drops the connection; good servers stop generating
         finally:
             events.close()

@@ -55,6 +55,19 @@ class SolveState:
         """Wall time spent so far."""
         return time.monotonic() - self.started
 
+    @property
+    def deadline(self) -> float:
+        """The ``time.monotonic()`` at which the time budget runs out: a generation stops there, mid-answer."""
+        return self.started + self.budget.max_seconds
+
+    def budget_spent(self) -> str | None:
+        """Which part of the budget ran out, in words, if one did."""
+        if self.seconds >= self.budget.max_seconds:
+            return f"the time budget ({self.budget.max_seconds:g} s) ran out"
+        if self.tokens >= self.budget.max_tokens:
+            return f"the token budget ({self.budget.max_tokens} tokens) ran out"
+        return None
+
     reserve: int = 0
     """Samples held back for escalation (set when a larger tier exists)."""
     tier_limit: int | None = None

@@ -215,6 +215,7 @@ class Cascade:
                 temperature=temperature,
                 max_tokens=state.max_new_tokens(),
                 seed=self.settings.model.seed + 1000 + 97 * (step + 1),
+                deadline=state.deadline,
             )
             samples = backend.sample(request, n, cancel)
             try:
@@ -254,6 +255,7 @@ class Cascade:
             max_tokens=state.max_new_tokens(),
             seed=(self.settings.model.seed + (seed or 0)) if temperature > 0 else None,
             feedback=feedback,
+            deadline=state.deadline,
         )
         generation = backend.generate(request, cancel)
         self._take(layer, backend.name, temperature, request, generation, problem, state, cancel)
@@ -325,11 +327,12 @@ class Cascade:
         )
 
     def _unsolved(self, problem: Problem, state: SolveState) -> Solution:
+        spent = state.budget_spent()
+        ran_out = f"; {spent}" if spent else ""
         if state.best is None or state.best[1].passed == 0:
             detail = state.best[1].summary() if state.best else "no usable candidate"
-            return Solution(
-                status="failed", key=problem.key, message=f"no candidate passed any check ({detail})", **_costs(state)
-            )
+            message = f"no candidate passed any check ({detail}){ran_out}"
+            return Solution(status="failed", key=problem.key, message=message, **_costs(state))
         candidate, verdict = state.best
         return Solution(
             status="partial",
@@ -337,7 +340,7 @@ class Cascade:
             body=candidate.body,
             layer=candidate.layer,
             verdict=verdict,
-            message=f"not verified: best candidate: {verdict.summary()}",
+            message=f"not verified: best candidate: {verdict.summary()}{ran_out}",
             model=candidate.model,
             temperature=candidate.temperature,
             **_costs(state),
@@ -349,7 +352,7 @@ class Cascade:
             return Solution(status="no_checks", key=problem.key, message=message)
         state.emit("greedy", "greedy (unverified: no checks)")
         backend = self.tiers[0].backend()
-        request = build_request(problem, temperature=0.0, max_tokens=state.max_new_tokens())
+        request = build_request(problem, temperature=0.0, max_tokens=state.max_new_tokens(), deadline=state.deadline)
         generation = backend.generate(request, cancel)
         state.charge("greedy", backend.name, 0.0, generation.tokens, generation.seconds)
         body = extract_body(request.response_prefix, generation.text, problem.stub.name, problem.stub.params)

@@ -65,6 +65,7 @@ def build_request(
     max_tokens: int,
     seed: int | None = None,
     feedback: Feedback | None = None,
+    deadline: float | None = None,
 ) -> GenerationRequest:
     """A chat request whose answer is prefilled with the stub, so the model writes the body."""
     stub = stub_text(problem)
@@ -84,4 +85,5 @@ def build_request(
         stop=STOP,
         response_prefix=prefix,
         entry_point=problem.stub.qualified_name,
+        deadline=deadline,
     )

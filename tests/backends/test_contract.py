@@ -105,6 +105,22 @@ def test_cancel_mid_generation_is_prompt(backend: Backend, tmp_path: Path) -> No
     assert time.monotonic() - cancelled_at < 5.0
 
 
+def test_a_deadline_stops_a_generation_between_two_tokens(backend: Backend) -> None:
+    """The solve's time budget is a promise: a long answer ends at the deadline with what it had."""
+    if backend.name == "fake":
+        from ncpu.backends.fake import ScriptedBackend
+
+        backend = ScriptedBackend({"*": ["x"]}, delay=30.0)
+    ask = ChatMessage("user", "Write the numbers from 1 to 1000, one per line, and nothing else.")
+    started = time.monotonic()
+    request = GenerationRequest(
+        messages=(ask,), temperature=0.0, max_tokens=400, entry_point="count", deadline=started + 1.0
+    )
+    generation = backend.generate(request)
+    assert time.monotonic() - started < 4.0  # prompt evaluation plus one token past the deadline
+    assert generation.tokens < 400
+
+
 def test_the_engine_solves_through_the_backend(backend: Backend, tmp_path: Path, sandbox: Sandbox) -> None:
     settings = Settings(layers=("greedy",), use_store=False)
     engine = Engine(settings, sandbox=sandbox, backends=[backend])

@@ -244,6 +244,24 @@ def test_a_busy_model_lock_says_waiting_and_honours_cancel(
         backend.close()
 
 
+def test_the_time_budget_also_ends_a_wait_for_the_model(
+    tmp_path: Path, crash_file: Path, private_model_lock: Path
+) -> None:
+    import dataclasses
+
+    backend = _hosted(tmp_path, crash_file)
+    handle = os.open(private_model_lock, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        started = time.monotonic()
+        generation = backend.generate(dataclasses.replace(REQUEST, deadline=started + 0.3))
+        assert generation.text == "" and time.monotonic() - started < 1.0
+        assert list(backend.sample(dataclasses.replace(REQUEST, deadline=time.monotonic() + 0.2), 3)) == []
+    finally:
+        os.close(handle)
+        backend.close()
+
+
 def _engine(tmp_path: Path, crash_file: Path) -> Engine:
     settings = Settings(
         model=ModelSettings(backend="fake", model_path=_script(tmp_path, crash_file), host="process", escalate=False),

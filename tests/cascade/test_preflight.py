@@ -62,3 +62,20 @@ def test_a_placeholder_that_raises_is_no_reason_to_refuse(sandbox: Sandbox, tmp_
     source = STUB.format(head="import math") + "    raise NotImplementedError\n"
     status, _, requests = _solve(source, sandbox, tmp_path)
     assert status == "verified" and requests == 1
+
+
+def test_the_time_budget_stops_a_generation_in_flight_and_says_so(sandbox: Sandbox, tmp_path: Path) -> None:
+    """``--max-seconds`` is a promise: a 30 s generation is cut at the deadline, not after it."""
+    import dataclasses
+    import time
+
+    from ncpu.config import Budget
+
+    backend = ScriptedBackend({"*": ["def double(x):\n    return 2 * x\n"]}, delay=30.0)
+    source = STUB.format(head="")
+    problem = Problem.from_source(source, find_stubs(source)[0])
+    settings = dataclasses.replace(Settings(use_store=False), budget=Budget(max_seconds=1.0))
+    started = time.monotonic()
+    solution = Engine(settings, sandbox=sandbox, backends=[backend]).solve(problem)
+    assert time.monotonic() - started < 3.0
+    assert solution.status == "failed" and "the time budget (1 s) ran out" in solution.message
