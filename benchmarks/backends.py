@@ -12,6 +12,8 @@ Two more comparisons, each alternating problem by problem between two loaded bac
 * ``host``: the llama.cpp backend in the caller's process against the same backend in its model host
   process (``ncpu.backends.host``): tokens per second, and the time to a one-token answer (prompt
   evaluation plus the pipe), in the same CPU mode on both sides;
+* ``batch``: best-of-N with the samples decoded together (``llama_batch``, the default) against one after
+  another, at n = 1, 2, 4, 8, alternating problem by problem on one loaded model: samples per second;
 * ``modes``: the default load (on a CPU with AMX: only the AMX kernels off) against ``cpu_safe`` (no
   extra buffer types, so no repacked weight layouts), both in model hosts: the cost of the safe mode.
 
@@ -211,6 +213,39 @@ def _sides_json(sides: list[Side]) -> list[dict[str, object]]:
     ]
 
 
+def _batch_curve(gguf: Path, sampled: list[GenerationRequest], settings: ModelSettings) -> list[dict[str, object]]:
+    """Samples per second at n = 1, 2, 4, 8, batched against sequential, on the same model and prompts."""
+    from ncpu.backends.llama_cpp import LlamaCppBackend
+
+    backend = LlamaCppBackend(gguf, settings)
+    curve = []
+    try:
+        for n in (1, 2, 4, 8):
+            seconds = {"batched": 0.0, "sequential": 0.0}
+            samples = {"batched": 0, "sequential": 0}
+            tokens = {"batched": 0, "sequential": 0}
+            for index, request in enumerate(sampled):
+                order = ("batched", "sequential") if index % 2 == 0 else ("sequential", "batched")
+                for mode in order:
+                    backend._batch_sampling = mode == "batched"
+                    started = time.perf_counter()
+                    generations = list(backend.sample(request, n))
+                    seconds[mode] += time.perf_counter() - started
+                    samples[mode] += len(generations)
+                    tokens[mode] += sum(g.tokens for g in generations)
+            row = {
+                "n": n,
+                **{f"{mode}_samples_per_second": samples[mode] / seconds[mode] for mode in seconds},
+                **{f"{mode}_tokens_per_second": tokens[mode] / seconds[mode] for mode in seconds},
+            }
+            row["speedup"] = row["batched_samples_per_second"] / row["sequential_samples_per_second"]
+            print(f"  batch n={n}: {row}", file=sys.stderr, flush=True)
+            curve.append(row)
+    finally:
+        backend.close()
+    return curve
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=20, help="HumanEval problems for greedy and overhead")
@@ -254,6 +289,8 @@ def main() -> None:
             "tokens_per_second_ratio": hosted.tokens_per_second / inline.tokens_per_second - 1,
             "one_token_answer_extra_ms": hosted.first_token_median_ms() - inline.first_token_median_ms(),
         }
+    if "batch" in wanted:
+        results["batch"] = _batch_curve(gguf, sampled, settings)
     if "modes" in wanted:
         safe = dataclasses.replace(settings, cpu_safe=True)
         sides = _compare(

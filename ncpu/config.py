@@ -75,6 +75,9 @@ class ModelSettings:
     gpu_layers: int | None = None
     """``llama_cpp``: layers offloaded to the GPU; ``None`` offloads all of them when the installed llama.cpp
     supports GPU offload (a CUDA, Metal or Vulkan build) and none otherwise, ``-1`` all, ``0`` none."""
+    batch_sampling: bool = True
+    """``llama_cpp``: decode the samples of one best-of-N step together, one batch per step (``False``: one
+    after another, each reusing the prompt's KV cache)."""
     cpu_safe: bool = False
     """``llama_cpp``: load without llama.cpp's extra CPU buffer types (no weight repacking, no AMX kernels),
     the slower path that runs on every CPU. Without it, only the AMX kernels are switched off, and only on

@@ -9,6 +9,7 @@ takes effect between two tokens.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 import time
@@ -22,6 +23,7 @@ from ncpu.backends.registry import register_backend
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import ModelSettings
 
+logger = logging.getLogger(__name__)
 _CHATML = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
     "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
@@ -31,8 +33,8 @@ _CHATML = (
 class LlamaCppBackend(BackendBase):
     """One GGUF model in this process. Generation is serialized: llama.cpp contexts are not thread-safe.
 
-    Samples are generated one at a time (the inherited ``sample``): llama.cpp decodes one sequence per
-    context, and consecutive samples already share the prompt's KV cache.
+    Greedy generations stream through ``Llama.create_completion``; sampled batches decode together in a
+    context of their own (``ncpu.backends.llama_batch``).
     """
 
     def __init__(self, path: Path, settings: ModelSettings) -> None:
@@ -73,6 +75,7 @@ class LlamaCppBackend(BackendBase):
         self._name = path.stem  # GGUF metadata names are often those of another quantization
         self._path = path
         self._threads = threads
+        self._batch_sampling = settings.batch_sampling
         self._lock = threading.Lock()
 
     def _token_text(self, token: int) -> str:
@@ -144,6 +147,30 @@ class LlamaCppBackend(BackendBase):
                 if close is not None:
                     close()
         return Generation(text="".join(pieces), tokens=tokens, seconds=time.perf_counter() - started)
+
+    def sample(self, request: GenerationRequest, n: int, cancel: CancelToken | None = None) -> Iterator[Generation]:
+        """``n`` samples decoded together in one batch per step (``llama_batch``), else one at a time.
+
+        Greedy requests and ``n == 1`` go one at a time (the samples would all be equal, or there is nothing
+        to batch); so does everything when ``batch_sampling`` is off or llama.cpp cannot make the batch's
+        context (too little memory), which is logged.
+        """
+        if n <= 1 or request.temperature <= 0 or not self._batch_sampling:
+            yield from super().sample(request, n, cancel)
+            return
+        from ncpu.backends.llama_batch import BatchedSampler
+
+        samples = BatchedSampler(self._llama, self._threads).sample(self.render_prompt(request), request, n, cancel)
+        try:
+            first = next(samples, None)
+        except BackendError as exc:
+            logger.warning("batched sampling unavailable (%s); sampling one at a time", exc)
+            yield from super().sample(request, n, cancel)
+            return
+        if first is None:
+            return
+        yield first
+        yield from samples
 
     def close(self) -> None:
         """Free the model's memory."""
