@@ -15,6 +15,9 @@ from extraction.check import Check
 
 MIN_EXAMPLES = 3
 MIN_BOOLEAN_EXAMPLES = 4
+"""Yes/no examples a reused body (the library layer) must meet: the body was verified elsewhere already."""
+MIN_BOOLEAN_EXAMPLES_TO_SYNTHESIZE = 5
+"""Yes/no examples before the template layer proposes a predicate: a synthesized body has no other evidence."""
 
 
 def _expected_value(check: Check) -> object:

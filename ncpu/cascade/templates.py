@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from extraction.check import Check
+from ncpu.cascade.evidence import MIN_BOOLEAN_EXAMPLES_TO_SYNTHESIZE
 from ncpu.cascade.template_examples import Example, examples_from_checks, weight
 from ncpu.cascade.template_grammar import raised
 from ncpu.cascade.template_search import Budget, Search, evidence_needed
@@ -26,7 +27,6 @@ SEARCH_EXAMPLES = 32
 """At most this many examples guide the search (the sandbox still runs every check)."""
 ARGUMENT_WEIGHT = 1_000
 """Examples whose arguments hold more items than this are left to the sandbox: each try must stay cheap."""
-MIN_BOOLEAN_EXAMPLES = 5
 LEAVE_ONE_OUT_UP_TO = 8
 """With more examples than this, a fit is trusted without the leave-one-out probes."""
 
@@ -58,7 +58,7 @@ def _trusted_boolean(examples: Sequence[Example], predicates: int) -> bool:
     """
     if not all(example.mode == "value" and type(example.expected) is bool for example in examples):
         return True
-    if len({example.expected for example in examples}) < 2 or len(examples) < MIN_BOOLEAN_EXAMPLES:
+    if len({example.expected for example in examples}) < 2 or len(examples) < MIN_BOOLEAN_EXAMPLES_TO_SYNTHESIZE:
         return False
     return predicates < 2 ** (len(examples) - 3)
 

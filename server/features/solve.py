@@ -184,7 +184,7 @@ def setup(server: NcpuServer) -> None:
             return {"status": "not_open"}
         names = [s.qualified_name for s in ls.documents.get(document).stubs]
         results: dict[str, Any] = {}
-        cancel = CancelToken()
+        cancel = _cancel_on_request_cancel(ls)  # $/cancelRequest stops the file's solves, as for ncpu.solve
         try:
             async with _Progress(ls, f"ncpu: solving {len(names)} stubs", cancel) as progress:
                 for name in names:

@@ -18,7 +18,8 @@ from pygls.lsp.client import LanguageClient
 from tests.lsp.conftest import RIGHT, STUB, code_action_params, write_script
 
 
-async def test_cancel_request_answers_at_once_and_stops_the_work(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["ncpu.solve", "ncpu.solveFile"])
+async def test_cancel_request_answers_at_once_and_stops_the_work(tmp_path: Path, command: str) -> None:
     # Without the cancel, greedy would return a correct body after 1.5 s and the edit would be applied.
     script = write_script(tmp_path / "slow.json", {"*": [RIGHT], "__delay__": 1.5})
     client = LanguageClient("cancel-test", "1")
@@ -42,7 +43,8 @@ async def test_cancel_request_answers_at_once_and_stops_the_work(tmp_path: Path)
         client.text_document_did_open(
             types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=STUB))
         )
-        params = types.ExecuteCommandParams(command="ncpu.solve", arguments=[uri, "greet", 1])
+        arguments: list[object] = [uri, "greet", 1] if command == "ncpu.solve" else [uri]
+        params = types.ExecuteCommandParams(command=command, arguments=arguments)
         pending = client.protocol.send_request_async(types.WORKSPACE_EXECUTE_COMMAND, params, msg_id="to-cancel")
         await asyncio.sleep(0.5)
         loop = asyncio.get_running_loop()

@@ -36,7 +36,7 @@ CHECKS = [Check("doctest", "add(1, 2)", "3"), Check("assert", "add(2, 2)", "4", 
 
 def test_key_is_stable_and_normalized() -> None:
     key = prompt_key("def add(a, b):", "Add two numbers.\n\n    More.  ", CHECKS, "add")
-    assert len(key) == 64 and int(key, 16) >= 0
+    assert len(key) == 64 and set(key) <= set("0123456789abcdef")
     # Whitespace in the signature, docstring indentation and trailing spaces, check order and where a
     # check was written do not matter.
     same = prompt_key(
