@@ -51,7 +51,16 @@ def local_llama_server(gguf: Path, *, threads: int, n_ctx: int = 2048, start_tim
     another request arrives).
     """
     port = _free_port()
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1"]
+    # llama.cpp's AMX kernels crash on Q4_K_M (docs/backends.md): the server process refuses them first, as
+    # the model host does, then runs llama_cpp.server as ``python -m`` would.
+    launch = (
+        "from ncpu.backends import amx_guard, cpu_features\n"
+        "if cpu_features.cpu_features().amx: amx_guard.refuse_amx()\n"
+        "import runpy, sys\n"
+        "sys.argv[0] = 'llama_cpp.server'\n"
+        "runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)"
+    )
+    command = [sys.executable, "-c", launch, "--model", str(gguf), "--host", "127.0.0.1"]
     command += ["--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(threads), "--verbose", "False"]
     command += ["--interrupt_requests", "False"]
     base_url = f"http://127.0.0.1:{port}/v1"
