@@ -17,6 +17,7 @@ Observations on the wire (one JSON object per check):
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from collections.abc import Sequence
 from typing import Any
@@ -25,7 +26,7 @@ from extraction.check import Check
 from ncpu.sandbox.values import Opaque, decode, parse_expected, values_equal
 from ncpu.sandbox.verdict import CheckResult
 
-__all__ = ["for_child", "judge", "judge_all", "judged_outside"]
+__all__ = ["float_functions", "for_child", "judge", "judge_all", "judged_outside"]
 
 REPR_LIMIT = 300
 
@@ -55,7 +56,33 @@ def _text(observation: dict[str, Any], key: str) -> str | None:
     return None if value is None else str(value)[:1000]
 
 
-def judge(check: Check, observation: Any, expected: tuple[bool, Any] | None = None) -> CheckResult:
+def float_functions(program: str) -> frozenset[str]:
+    """Top-level functions of ``program`` annotated ``-> float``: their integer examples get a float tolerance."""
+    try:
+        tree = ast.parse(program)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+    return frozenset(
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and isinstance(node.returns, ast.Name | ast.Constant)
+        and (node.returns.id if isinstance(node.returns, ast.Name) else node.returns.value) == "float"
+    )
+
+
+def _called(call: str) -> str | None:
+    """The name of the function a check calls (``f`` in ``f(2, 3)``), when it is that simple."""
+    try:
+        node = ast.parse(call, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else None
+
+
+def judge(
+    check: Check, observation: Any, expected: tuple[bool, Any] | None = None, float_result: bool = False
+) -> CheckResult:
     """One check's result from the child's observation; anything malformed fails."""
     if not isinstance(observation, dict):
         return CheckResult(passed=False, error="malformed result from the sandbox")
@@ -87,8 +114,8 @@ def judge(check: Check, observation: Any, expected: tuple[bool, Any] | None = No
         return CheckResult(passed=passed, actual=actual if actual is not None else shown[:REPR_LIMIT])
     try:
         returned = decode(observation["value"])
-    except (ValueError, RecursionError, MemoryError):
-        return CheckResult(passed=False, actual=actual, error="malformed result from the sandbox")
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return CheckResult(passed=False, actual=actual, error=f"result not judged: {str(exc)[:200]}")
     if isinstance(returned, Opaque):
         return CheckResult(
             passed=False,
@@ -96,14 +123,21 @@ def judge(check: Check, observation: Any, expected: tuple[bool, Any] | None = No
             error=f"returned {returned.type_name}, which cannot equal a literal (only plain values are compared)",
         )
     try:
-        passed = values_equal(returned, value)
-    except (RecursionError, MemoryError, TypeError, ValueError) as exc:
+        passed = values_equal(returned, value, float_result=float_result)
+    except Exception as exc:
         return CheckResult(passed=False, actual=actual, error=f"comparison failed: {exc}")
     return CheckResult(passed=passed, actual=actual)
 
 
-def judge_all(checks: Sequence[Check], observations: Any) -> tuple[CheckResult, ...]:
-    """Every check's result; raises ``ValueError`` unless there is exactly one observation per check."""
+def judge_all(checks: Sequence[Check], observations: Any, program: str = "") -> tuple[CheckResult, ...]:
+    """Every check's result; raises ``ValueError`` unless there is exactly one observation per check.
+
+    ``program``: the candidate's source, read (never run) for ``-> float`` annotations.
+    """
     if not isinstance(observations, list) or len(observations) != len(checks):
         raise ValueError("malformed result from the sandbox")
-    return tuple(judge(check, observation) for check, observation in zip(checks, observations, strict=True))
+    floats = float_functions(program) if program else frozenset()
+    return tuple(
+        judge(check, observation, float_result=_called(check.call) in floats)
+        for check, observation in zip(checks, observations, strict=True)
+    )

@@ -55,21 +55,50 @@ class _TooLarge(Exception):
     pass
 
 
-def values_equal(actual: Any, expected: Any) -> bool:
-    """Compare like a careful test: floats with a tolerance, containers element by element."""
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def values_equal(actual: Any, expected: Any, *, float_result: bool = False) -> bool:
+    """Compare like a careful test, and strictly: an ``int`` never equals a ``float`` (nor a ``bool``).
+
+    A float tolerance (``REL_TOL``, ``ABS_TOL``) applies only where the example says float: the expected
+    value is a ``float`` literal (``0.3``), or ``float_result`` (the function is annotated ``-> float``)
+    and the example is a number. So ``10000009.0`` does not pass ``10000000``, nor ``4.0`` pass ``4``.
+    Containers compare element by element under the same rules; never raises for odd values.
+    """
     if isinstance(actual, Opaque):
         return False
-    if isinstance(expected, float) or (isinstance(actual, float) and isinstance(expected, int)):
-        if isinstance(actual, bool) or not isinstance(actual, int | float):
+    if isinstance(expected, float) or (float_result and _is_number(expected) and isinstance(actual, float)):
+        if not _is_number(actual):
             return False
-        if math.isnan(expected) and math.isnan(actual):
-            return True
-        return math.isclose(actual, expected, rel_tol=REL_TOL, abs_tol=ABS_TOL)
-    if isinstance(expected, list | tuple) and type(actual) is type(expected):
-        return len(actual) == len(expected) and all(values_equal(a, e) for a, e in zip(actual, expected, strict=True))
+        try:
+            if math.isnan(expected) or math.isnan(actual):
+                return math.isnan(expected) and math.isnan(actual)
+            return math.isclose(actual, expected, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+        except (OverflowError, ValueError, TypeError):  # an int too large for a float is not this float
+            return False
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(actual) is type(expected) and actual is expected
+    if isinstance(actual, float) and isinstance(expected, int | decimal.Decimal | fractions.Fraction):
+        return False  # the example is exact: a float is not it, however close
+    if isinstance(expected, list | tuple) or isinstance(actual, list | tuple):
+        same_kind = isinstance(expected, list) == isinstance(actual, list) and isinstance(
+            expected, tuple
+        ) == isinstance(actual, tuple)  # a namedtuple's stand-in is a tuple; a list is never a tuple
+        return (
+            same_kind
+            and len(actual) == len(expected)
+            and all(values_equal(a, e, float_result=float_result) for a, e in zip(actual, expected, strict=True))
+        )
     if isinstance(expected, dict) and isinstance(actual, dict):
-        return actual.keys() == expected.keys() and all(values_equal(actual[k], expected[k]) for k in expected)
-    result = actual == expected
+        return actual.keys() == expected.keys() and all(
+            values_equal(actual[k], expected[k], float_result=float_result) for k in expected
+        )
+    try:
+        result = actual == expected
+    except Exception:
+        return False
     return result if isinstance(result, bool) else bool(result is True)
 
 
@@ -156,8 +185,18 @@ def encode(
         return ["?", "unencodable value"]
 
 
-def decode(tree: Any, depth: int = 0) -> Any:
-    """Rebuild a value from ``encode``'s output; raises ``ValueError`` for anything malformed."""
+MAX_INT_DIGITS = 100_000
+"""Hex digits of one decoded ``int`` (400,000 bits); parsing hex is linear, so this bounds time too."""
+MAX_PART_DIGITS = 10_000
+"""Hex digits of a ``Fraction``'s parts and characters of a ``Decimal``: normalizing is quadratic."""
+
+
+def decode(tree: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
+    """Rebuild a value from ``encode``'s output; raises ``ValueError`` for anything malformed or too large."""
+    budget = [MAX_NODES] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ValueError("value too large")
     if depth > MAX_DEPTH + 2 or not isinstance(tree, list) or not tree or not isinstance(tree[0], str):
         raise ValueError("malformed value")
     tag, args = tree[0], tree[1:]
@@ -167,26 +206,27 @@ def decode(tree: Any, depth: int = 0) -> Any:
         if tag == "b":
             return args[0] is True
         if tag == "i":
-            return int(args[0], 16)
+            return int(_text(args[0], MAX_INT_DIGITS), 16)
         if tag == "f":
-            return float(args[0])
+            return float(_text(args[0], 64))
         if tag == "c":
-            return complex(float(args[0]), float(args[1]))
+            return complex(float(_text(args[0], 64)), float(_text(args[1], 64)))
         if tag == "s":
             return _text(args[0])
         if tag == "y":
-            return bytes.fromhex(args[0])
+            return bytes.fromhex(_text(args[0]))
         if tag == "D":
-            return decimal.Decimal(_text(args[0]))
+            return decimal.Decimal(_text(args[0], MAX_PART_DIGITS))
         if tag == "Q":
-            return fractions.Fraction(int(args[0], 16), int(args[1], 16))
+            parts = (int(_text(args[0], MAX_PART_DIGITS), 16), int(_text(args[1], MAX_PART_DIGITS), 16))
+            return fractions.Fraction(*parts)
         if tag == "?":
             return Opaque(_text(args[0])[:100])
         items = args[0]
         if not isinstance(items, list):
             raise ValueError("malformed container")
         if tag == "d":
-            return {decode(k, depth + 1): decode(v, depth + 1) for k, v in items}
+            return {decode(k, depth + 1, budget): decode(v, depth + 1, budget) for k, v in items}
         containers: dict[str, Any] = {
             "l": list,
             "L": _ListSubclass,
@@ -195,12 +235,14 @@ def decode(tree: Any, depth: int = 0) -> Any:
             "S": set,
             "F": frozenset,
         }
-        return containers[tag](decode(x, depth + 1) for x in items)
+        return containers[tag](decode(x, depth + 1, budget) for x in items)
     except (IndexError, KeyError, TypeError, ArithmeticError, decimal.InvalidOperation) as exc:
         raise ValueError(f"malformed value: {exc}") from None
 
 
-def _text(item: Any) -> str:
+def _text(item: Any, limit: int | None = None) -> str:
     if not isinstance(item, str):
         raise ValueError("malformed text")
+    if limit is not None and len(item) > limit:
+        raise ValueError("value too large to judge")
     return item
