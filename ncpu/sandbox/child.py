@@ -65,6 +65,7 @@ def _set_limits(limits: dict[str, Any]) -> None:
 
 def _seal(setup: Setup, request_fd: int, result_fd: int, output_fd: int) -> None:
     """Everything that does not need the request: done right after the fork, before the worker asks."""
+    namespaces.die_with_parent()  # without a PID namespace, nothing else would stop us when the zygote dies
     os.setsid()
     # Copies above 10 first, so that moving them into place cannot clobber one not yet moved.
     output, result, request = (fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (output_fd, result_fd, request_fd))

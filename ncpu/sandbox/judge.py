@@ -18,6 +18,7 @@ Observations on the wire (one JSON object per check):
 from __future__ import annotations
 
 import ast
+import builtins
 import dataclasses
 from collections.abc import Sequence
 from typing import Any
@@ -80,6 +81,28 @@ def _called(call: str) -> str | None:
     return node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else None
 
 
+_BUILTIN_EXCEPTIONS = {
+    name: [cls.__name__ for cls in value.__mro__]
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+}
+_MAX_NAMES = 32
+
+
+def _plausible_names(names: Any) -> bool:
+    """Whether ``names`` can be the class names of a real exception's MRO (a list of every name cannot).
+
+    From the first builtin exception in it on, the list must be exactly that builtin's own MRO; the
+    candidate's own classes before it must not borrow builtin names.
+    """
+    if not isinstance(names, list) or not 0 < len(names) <= _MAX_NAMES or not all(isinstance(n, str) for n in names):
+        return False
+    for index, name in enumerate(names):
+        if name in _BUILTIN_EXCEPTIONS:
+            return names[index:] == _BUILTIN_EXCEPTIONS[name]
+    return False
+
+
 def judge(
     check: Check, observation: Any, expected: tuple[bool, Any] | None = None, float_result: bool = False
 ) -> CheckResult:
@@ -98,7 +121,7 @@ def judge(
     if "raised" in observation:
         raised = _text(observation, "raised")
         names = observation.get("names")
-        if check.mode == "raises" and isinstance(names, list) and check.expected in names:
+        if check.mode == "raises" and isinstance(names, list) and _plausible_names(names) and check.expected in names:
             return CheckResult(passed=True, actual=raised)
         return CheckResult(passed=False, error=raised)
     if "value" not in observation:

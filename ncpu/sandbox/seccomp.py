@@ -40,6 +40,9 @@ DENIED = (
     "acct", "quotactl", "quotactl_fd", "syslog", "lookup_dcookie", "uselib", "vhangup", "iopl", "ioperm",
     "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "sethostname", "setdomainname",
     "io_uring_setup", "io_uring_enter", "io_uring_register", "fanotify_init", "personality",
+    # System V and POSIX IPC objects outlive their creator: one candidate would leave them to the next
+    "shmget", "shmat", "shmctl", "semget", "semop", "semtimedop", "semctl", "msgget", "msgsnd", "msgrcv",
+    "msgctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr",
 )  # fmt: skip
 """Refused with ``EPERM`` whatever their arguments."""
 
