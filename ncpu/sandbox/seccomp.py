@@ -14,10 +14,10 @@ x32) kill the process (libseccomp's default for a foreign architecture).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
-from dataclasses import dataclass
+
+from ncpu.sandbox.namespaces import libc
 
 __all__ = ["Filter", "compile_filter"]
 
@@ -65,33 +65,25 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-@dataclass(frozen=True)
 class Filter:
-    """A compiled filter, ready to install in a freshly forked candidate (``install``)."""
+    """A compiled filter, ready to install in a freshly forked candidate (``install``).
 
-    program: bytes
+    Everything ``install`` needs (the C library, the ``sock_fprog``) is made here, in the worker: a
+    candidate only makes two ``prctl`` calls.
+    """
+
+    def __init__(self, program: bytes) -> None:
+        self.program = program
+        self._libc = libc()
+        self._buffer = ctypes.create_string_buffer(program, len(program))
+        self._fprog = _SockFprog(len(program) // 8, ctypes.cast(self._buffer, ctypes.c_void_p))
 
     def install(self) -> None:
         """Set ``no_new_privs`` and install the filter for this process; raises ``OSError`` on failure."""
-        libc = _libc()
-        buffer = ctypes.create_string_buffer(self.program, len(self.program))
-        fprog = _SockFprog(len(self.program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
-        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        if self._libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
-        if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0) != 0:
+        if self._libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(self._fprog), 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
-
-
-_LIBC: list[ctypes.CDLL] = []
-
-
-def _libc() -> ctypes.CDLL:
-    if not _LIBC:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-        libc.prctl.restype = ctypes.c_int
-        _LIBC.append(libc)
-    return _LIBC[0]
 
 
 def compile_filter() -> tuple[Filter | None, str]:

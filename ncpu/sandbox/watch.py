@@ -30,8 +30,10 @@ class ZygoteLost(Exception):
 class Outcome:
     """What the worker saw of one candidate run."""
 
+    number: int
+    """Which spawned candidate (the zygote's exits carry it)."""
     status: int | None = None
-    """Wait status of the candidate; ``None`` while the zygote has not reported it (``settle`` reads it)."""
+    """Wait status of the candidate; ``None`` when it was killed before the zygote reported its exit."""
     result: bytes = b""
     output: bytes = b""
     stopped: str | None = None
@@ -54,6 +56,7 @@ def _drain(fd: int, into: bytearray, limit: int) -> bool:
 
 def watch(
     zygote: Zygote,
+    number: int,
     pipes: tuple[int, int, int],
     deadline: float,
     output_cap: int,
@@ -61,13 +64,13 @@ def watch(
 ) -> Outcome:
     """Wait for the candidate to report, exit, or be stopped; have it killed when it did not exit.
 
-    ``pipes`` are the result, output and control fds. Once the result pipe is closed with a message that
-    ``reported`` accepts, the candidate is killed at once and its exit is read later by ``settle`` (after
-    the reply), which keeps process teardown off the caller's latency.
+    ``number`` is the candidate's spawn number; ``pipes`` are the result, output and control fds. Once
+    the result pipe is closed with a message that ``reported`` accepts, the candidate is killed at once
+    and not waited for, which keeps process teardown off the caller's latency.
     """
     result_fd, output_fd, control_fd = pipes
     started = time.monotonic()
-    outcome = Outcome()
+    outcome = Outcome(number)
     result, output = bytearray(), bytearray()
     limits = {result_fd: RESULT_LIMIT, output_fd: output_cap}
     buffers = {result_fd: result, output_fd: output}
@@ -88,10 +91,12 @@ def watch(
                     if fd == result_fd:
                         done = reported(bytes(result))
             if zygote.fileno() in ready and not done:
-                outcome.status = zygote.read_exit(EXIT_SECONDS)
-                if outcome.status is None:
-                    raise ZygoteLost()
-                break
+                try:
+                    outcome.status = zygote.take_exit(number)  # None: an earlier candidate's exit
+                except OSError as exc:
+                    raise ZygoteLost() from exc
+                if outcome.status is not None:
+                    break
             if len(output) > output_cap:
                 outcome.stopped = "output"
             elif len(result) > RESULT_LIMIT:
@@ -114,8 +119,11 @@ def watch(
 
 
 def settle(zygote: Zygote, outcome: Outcome) -> None:
-    """Read the exit of a candidate that was killed; done after replying to the caller."""
+    """Wait for a killed candidate's exit: proof that the zygote still answers (after the reply)."""
     if outcome.status is None:
-        outcome.status = zygote.read_exit(EXIT_SECONDS)
+        try:
+            outcome.status = zygote.wait_exit(outcome.number, EXIT_SECONDS)
+        except OSError as exc:
+            raise ZygoteLost() from exc
         if outcome.status is None:
             raise ZygoteLost()

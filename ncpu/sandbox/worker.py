@@ -64,6 +64,7 @@ class _ControlClosed(Exception):
 class _Spare:
     """The worker's ends of the next candidate's pipes (the zygote forked it; it waits for its request)."""
 
+    number: int
     request_w: int
     result_r: int
     output_r: int
@@ -90,11 +91,11 @@ class Runner:
         result_r, result_w = os.pipe()
         output_r, output_w = os.pipe()
         try:
-            self.zygote.spawn((request_r, result_w, output_w))
+            number = self.zygote.spawn((request_r, result_w, output_w))
         finally:
             for fd in (request_r, result_w, output_w):
                 os.close(fd)
-        return _Spare(request_w, result_r, output_r)
+        return _Spare(number, request_w, result_r, output_r)
 
     def run(self, request: dict[str, Any], deadline: float) -> tuple[Outcome, str]:
         """Hand ``request`` (what the candidate may see) to the waiting candidate; watch it to the end."""
@@ -108,7 +109,8 @@ class Runner:
             spare.request_w = -1
             pipes = (spare.result_r, spare.output_r, self.control_fd)
             cap = int(request["limits"]["output_bytes"])
-            outcome = watch(self.zygote, pipes, deadline, cap, lambda data: report.parse(data, token) is not None)
+            accept = lambda data: report.parse(data, token) is not None  # noqa: E731
+            outcome = watch(self.zygote, spare.number, pipes, deadline, cap, accept)
         finally:
             spare.close()
         self.last = outcome
@@ -117,11 +119,16 @@ class Runner:
         return outcome, token
 
     def next(self) -> None:
-        """Collect the last candidate's exit and fork the next one (after replying: off the latency)."""
+        """Fork the next candidate (after replying: off the latency).
+
+        A candidate killed after a clean report is not waited for (its teardown overlaps the next fork);
+        one stopped by a limit is, so that a zygote that stopped answering is found out (``ZygoteLost``).
+        """
         if self.last is not None:
             last, self.last = self.last, None
-            settle(self.zygote, last)
             self.spare = self._spawn()
+            if last.stopped is not None:
+                settle(self.zygote, last)
 
 
 def _candidate_request(request: dict[str, Any], program: str) -> dict[str, Any]:

@@ -9,10 +9,11 @@ Where the kernel allows it, the zygote lives in new user, mount, PID, network, I
 namespaces (``Zygote.start``): it is init of the PID namespace (it kills everything left in it after each
 candidate), its mount namespace has only the read-only root of ``namespaces.build_root``, and its uid
 maps to an unprivileged one outside. Its messages to the worker are ``ready`` (once, with what it got)
-and one ``exit <status>`` per candidate.
+and one ``exit`` per candidate.
 
 Messages, worker to zygote: ``spawn`` with 3 fds (request read end, result write end, output write
-end); ``kill`` (SIGKILL the current candidate and everything else left; its ``exit`` follows).
+end); ``kill`` (SIGKILL the current candidate and everything else left). Zygote to worker: ``ready``
+once, then ``exit <number> <status>`` for the n-th spawned candidate whenever it has exited.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import select
 import signal
 import socket
 import tempfile
+import time
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -60,8 +62,8 @@ class Zygote:
         self.sock = sock
         self.pid = pid
         self.ready = ready
-        self.pending = 0
-        """Exits not read yet: one per spawned candidate."""
+        self.spawned = 0
+        """Candidates asked for so far; each one's exit comes back with its number."""
 
     @classmethod
     def start(cls, plan: Plan) -> Zygote:
@@ -98,28 +100,37 @@ class Zygote:
         """Readable when an ``exit`` message is waiting."""
         return self.sock.fileno()
 
-    def spawn(self, fds: tuple[int, int, int]) -> None:
-        """Ask for the next candidate, which will own ``fds`` (the worker closes its copies after)."""
+    def spawn(self, fds: tuple[int, int, int]) -> int:
+        """Ask for the next candidate, which will own ``fds`` (the worker closes its copies after); its number."""
         socket.send_fds(self.sock, [b"spawn"], list(fds))
-        self.pending += 1
+        self.spawned += 1
+        return self.spawned
 
     def kill(self) -> None:
         """SIGKILL the current candidate and whatever it left; its ``exit`` comes as usual."""
         self.sock.send(b"kill")
 
-    def read_exit(self, timeout: float) -> int | None:
-        """The next candidate's wait status, or ``None`` when the zygote does not answer in time."""
-        ready, _, _ = select.select([self.sock], [], [], timeout)
-        if not ready:
-            return None
+    def take_exit(self, number: int) -> int | None:
+        """Read one waiting message: candidate ``number``'s wait status, or ``None`` for an earlier one's.
+
+        Raises ``OSError`` for anything else (the zygote is not speaking the protocol any more).
+        """
         message = self.sock.recv(_MESSAGE)
-        if not message.startswith(b"exit "):
+        parts = message.split()
+        if len(parts) != 3 or parts[0] != b"exit" or not parts[1].isdigit():
+            raise OSError(f"unexpected message from the zygote: {message[:100]!r}")
+        if int(parts[1]) != number:
             return None
-        self.pending -= 1
-        try:
-            return int(message[5:])
-        except ValueError:
-            return None
+        return int(parts[2])
+
+    def wait_exit(self, number: int, timeout: float) -> int | None:
+        """Candidate ``number``'s wait status, or ``None`` when it does not come within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([self.sock], [], [], remaining)
+            if ready and (status := self.take_exit(number)) is not None:
+                return status
+        return None
 
     def close(self) -> None:
         """Stop the zygote (its PID namespace, with every candidate, dies with it) and reap it."""
@@ -179,63 +190,63 @@ def _exit_code(status: int) -> int:
     return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1
 
 
-def _kill_all(pid: int | None, in_namespaces: bool) -> None:
-    if in_namespaces:  # init of our own PID namespace: everything else in it
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(-1, signal.SIGKILL)
-    elif pid is not None:  # the candidate called setsid: its group, then itself
-        for send in (os.killpg, os.kill):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                send(pid, signal.SIGKILL)
-
-
-def _reap_others() -> None:
-    with contextlib.suppress(ChildProcessError):
-        while os.waitpid(-1, os.WNOHANG)[0] > 0:
-            pass
-
-
 def _serve(sock: socket.socket, plan: Plan, in_namespaces: bool) -> NoReturn:
-    last_cap = namespaces.last_capability()
-    current: int | None = None
-    pidfd: int | None = None
-    workdir: str | None = None
+    """Fork a candidate per ``spawn``; SIGKILL on ``kill``; report each exit (``exit <number> <status>``).
 
-    def finish(status: int) -> None:
-        nonlocal current, pidfd, workdir
-        _kill_all(current, in_namespaces)
-        if pidfd is not None:
-            os.close(pidfd)
-        if workdir is not None:
-            remove_tree(workdir)
-        current = pidfd = workdir = None
-        _reap_others()
-        sock.send(f"exit {status}".encode())
+    A killed candidate is not waited for: its namespace's teardown overlaps the next fork, and its exit
+    is reported whenever it comes (the worker discards exits of candidates it no longer watches).
+    """
+    last_cap = namespaces.last_capability()
+    live: dict[int, tuple[int, int, str | None]] = {}  # pid -> (spawn number, pidfd, host temp dir)
+    spawned = 0
+
+    def kill() -> None:
+        if in_namespaces:  # init of our own PID namespace: everything else in it, escaped or not
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(-1, signal.SIGKILL)
+            return
+        for pid in live:  # each candidate called setsid: its group, then itself
+            for send in (os.killpg, os.kill):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    send(pid, signal.SIGKILL)
+
+    def reap() -> None:
+        with contextlib.suppress(ChildProcessError):
+            while True:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+                if pid == 0:
+                    return
+                entry = live.pop(pid, None)
+                if entry is None:  # an orphan reparented to us, init
+                    continue
+                number, pidfd, workdir = entry
+                os.close(pidfd)
+                if workdir is not None:
+                    remove_tree(workdir)
+                sock.send(f"exit {number} {status}".encode())
 
     while True:
-        waiting = [sock.fileno()] if pidfd is None else [sock.fileno(), pidfd]
-        ready, _, _ = select.select(waiting, [], [])
-        if pidfd is not None and pidfd in ready and current is not None:
-            finish(os.waitpid(current, 0)[1])
+        pidfds = [entry[1] for entry in live.values()]
+        ready, _, _ = select.select([sock.fileno(), *pidfds], [], [])
+        if any(fd in ready for fd in pidfds):
+            reap()
+        if sock.fileno() not in ready:
             continue
         message, fds, _, _ = socket.recv_fds(sock, _MESSAGE, 3)
         if not message:  # the worker went away: so do we, and with init every candidate
-            _kill_all(current, in_namespaces)
+            kill()
             os._exit(0)
         if message == b"kill":
-            if current is not None:
-                _kill_all(current, in_namespaces)
-                finish(os.waitpid(current, 0)[1])
+            kill()
             continue
-        if message != b"spawn" or len(fds) != 3 or current is not None:
+        if message != b"spawn":
             for fd in fds:
                 os.close(fd)
             continue
-        _kill_all(None, in_namespaces)
-        _reap_others()
-        if not in_namespaces:
-            workdir = tempfile.mkdtemp(prefix="candidate-", dir=plan.host_tmp)
-        pid = os.fork()
+        spawned += 1
+        kill()  # nothing but the next candidate may run from here on
+        workdir = None if in_namespaces else tempfile.mkdtemp(prefix="candidate-", dir=plan.host_tmp)
+        pid = os.fork() if len(fds) == 3 else -1
         if pid == 0:
             sock.close()
             setup = child.Setup(
@@ -248,5 +259,7 @@ def _serve(sock: socket.socket, plan: Plan, in_namespaces: bool) -> NoReturn:
             child.run_candidate(setup, (fds[0], fds[1], fds[2]))
         for fd in fds:
             os.close(fd)
-        current = pid
-        pidfd = os.pidfd_open(pid)
+        if pid < 0:
+            sock.send(f"exit {spawned} -1".encode())
+            continue
+        live[pid] = (spawned, os.pidfd_open(pid), workdir)
