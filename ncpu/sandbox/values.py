@@ -59,6 +59,16 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _strict_key(value: Any) -> Any:
+    """A hashable stand-in under which ``1``, ``1.0`` and ``True`` differ (for set elements and dict keys)."""
+    if isinstance(value, tuple):
+        return ("tuple", tuple(_strict_key(item) for item in value))
+    if isinstance(value, frozenset):
+        return ("frozenset", frozenset(_strict_key(item) for item in value))
+    kind = next((k for k in (bool, int, float, complex, str, bytes) if isinstance(value, k)), type(value))
+    return (kind.__name__, value)
+
+
 def values_equal(actual: Any, expected: Any, *, float_result: bool = False) -> bool:
     """Compare like a careful test, and strictly: an ``int`` never equals a ``float`` (nor a ``bool``).
 
@@ -92,9 +102,13 @@ def values_equal(actual: Any, expected: Any, *, float_result: bool = False) -> b
             and all(values_equal(a, e, float_result=float_result) for a, e in zip(actual, expected, strict=True))
         )
     if isinstance(expected, dict) and isinstance(actual, dict):
-        return actual.keys() == expected.keys() and all(
-            values_equal(actual[k], expected[k], float_result=float_result) for k in expected
+        keys = {_strict_key(k): k for k in actual}
+        return len(keys) == len(actual) == len(expected) and all(
+            _strict_key(k) in keys and values_equal(actual[keys[_strict_key(k)]], v, float_result=float_result)
+            for k, v in expected.items()
         )
+    if isinstance(expected, set | frozenset) and isinstance(actual, set | frozenset):
+        return {_strict_key(x) for x in actual} == {_strict_key(x) for x in expected}
     try:
         result = actual == expected
     except Exception:

@@ -155,6 +155,14 @@ PRIVILEGES = [
     pytest.param(_syscall(435, "0", "0"), ("(-1, 38)", "sandbox:"), id="clone3-hides-flags"),
     pytest.param(_syscall(56, "0x10000000 | 17", "0", "0", "0", "0"), EPERM, id="clone-new-user"),
     pytest.param(
+        "import ctypes, mmap\n# i386 ptrace(PTRACE_ATTACH, 1) through int 0x80, from machine code it wrote itself\n"
+        "code = bytes([0xB8, 26, 0, 0, 0, 0xBB, 16, 0, 0, 0, 0xB9, 1, 0, 0, 0, 0xCD, 0x80, 0xC3])\n"
+        "buf = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)\n"
+        "buf.write(code)\nreturn ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(buf)))()",
+        ("seccomp", "sandbox:"),
+        id="i386-int80-from-machine-code",
+    ),
+    pytest.param(
         _syscall(0x40000000 | 101, "16", "1", "0", "0"),
         ("signal 31", "SIGSYS", "seccomp", "sandbox:"),
         id="x32-abi-ptrace",

@@ -21,12 +21,17 @@ LOOSE = [  # (what the candidate returns, the example's expected literal): each 
     pytest.param("float('nan')", "1.0", id="nan-for-a-float"),
     pytest.param("type('I', (int,), {'__eq__': lambda s, o: True})(5)", "6", id="int-subclass-lying-eq"),
     pytest.param("'4'", "4", id="str-for-an-int"),
+    pytest.param("{1.0, 2}", "{1, 2}", id="float-inside-a-set"),
+    pytest.param("{1.0: 'a'}", "{1: 'a'}", id="float-dict-key"),
+    pytest.param("{(1, 2.0)}", "{(1, 2)}", id="float-in-a-tuple-in-a-set"),
 ]
 STRICT_BUT_FAIR = [  # each must PASS
     pytest.param("0.1 + 0.2", "0.3", id="float-example-gets-a-tolerance"),
     pytest.param("2", "2.0", id="int-where-the-example-is-a-float"),
     pytest.param("[0.1 + 0.2, 1]", "[0.3, 1]", id="float-tolerance-inside-a-list"),
     pytest.param("__import__('fractions').Fraction(8, 2)", "4", id="exact-fraction"),
+    pytest.param("{2, 1}", "{1, 2}", id="sets-in-any-order"),
+    pytest.param("{'b': [2], 'a': (1,)}", "{'a': (1,), 'b': [2]}", id="dicts-in-any-order"),
 ]
 
 
