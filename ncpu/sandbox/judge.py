@@ -27,7 +27,7 @@ from extraction.check import Check
 from ncpu.sandbox.values import Opaque, decode, parse_expected, values_equal
 from ncpu.sandbox.verdict import CheckResult
 
-__all__ = ["float_functions", "for_child", "judge", "judge_all", "judged_outside"]
+__all__ = ["as_judged", "float_functions", "for_child", "judge", "judge_all", "judged_outside"]
 
 REPR_LIMIT = 300
 
@@ -39,6 +39,30 @@ def judged_outside(check: Check) -> tuple[bool, Any]:
     if check.mode == "value":
         return parse_expected(check.expected)
     return False, None
+
+
+def as_judged(check: Check) -> Check:
+    """``check`` in the form the worker can judge: ``assert CALL == LITERAL`` becomes a ``value`` check.
+
+    A statement check is decided in the candidate, which could forge it; its commonest form compares a
+    call with a literal, and then the worker can keep the literal to itself and judge the value.
+    """
+    if check.mode != "statement" or len(check.call) > 100_000:
+        return check
+    try:
+        tree = ast.parse(check.call)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return check
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
+        return check
+    test = tree.body[0].test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return check
+    for call, literal in ((test.left, test.comparators[0]), (test.comparators[0], test.left)):
+        source = ast.unparse(literal)
+        if parse_expected(source)[0] and not parse_expected(ast.unparse(call))[0]:
+            return dataclasses.replace(check, call=ast.unparse(call), expected=source, mode="value")
+    return check
 
 
 def for_child(check: Check) -> Check:

@@ -23,10 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from extraction.check import Check
 from ncpu.config import SandboxLimits
 from ncpu.sandbox import namespaces, report
 from ncpu.sandbox.isolation import Isolation
-from ncpu.sandbox.judge import for_child
+from ncpu.sandbox.judge import as_judged, for_child
 from ncpu.sandbox.protocol import ProtocolError, checks_from_wire, checks_to_wire, read_frame, write_frame
 from ncpu.sandbox.seccomp import Filter, compile_filter
 from ncpu.sandbox.watch import Outcome, ZygoteLost, settle, watch
@@ -131,22 +132,21 @@ class Runner:
                 settle(self.zygote, last)
 
 
-def _candidate_request(request: dict[str, Any], program: str) -> dict[str, Any]:
+def _candidate_request(checks: Sequence[Check], limits: dict[str, Any], program: str) -> dict[str, Any]:
     """What one candidate is told: no expected outcome of a check the worker judges itself."""
-    checks = [for_child(check) for check in checks_from_wire(request["checks"])]
-    return {"program": program, "checks": checks_to_wire(checks), "limits": request["limits"]}
+    return {"program": program, "checks": checks_to_wire([for_child(c) for c in checks]), "limits": limits}
 
 
 def handle(request: dict[str, Any], runner: Runner, isolation: Isolation) -> dict[str, Any]:
     """Answer one ``verify`` or ``first`` request (each program in a fresh candidate, judged here)."""
-    checks = checks_from_wire(request["checks"])
+    checks = [as_judged(check) for check in checks_from_wire(request["checks"])]
     programs: Sequence[str] = request["programs"]
     if isolation.mode == "refused":
         return report.failed(len(checks), isolation.refusal)
     deadline = time.monotonic() + float(request["limits"]["wall_seconds"])
     first = request["op"] == "first"
     for index, program in enumerate(programs):
-        outcome, token = runner.run(_candidate_request(request, program), deadline)
+        outcome, token = runner.run(_candidate_request(checks, request["limits"], program), deadline)
         response = report.response(outcome, token, checks, request["limits"], program)
         if not first:
             return response

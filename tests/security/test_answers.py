@@ -173,3 +173,16 @@ def test_statement_checks_are_still_decided_in_the_child(bare: Sandbox) -> None:
     checks = [Check("assert", "assert f(2) > 100", None, mode="statement")]
     verdict = bare.verify("import sys\n" + tamper + "def f(x):\n    return 0\n", checks)
     assert verdict.ok  # if this fails, statement checks became judged outside: update docs/security.md
+
+
+def test_an_assert_against_a_literal_is_judged_outside(box: Sandbox, world: World) -> None:
+    """``assert f(x) == LITERAL`` written as a statement: its literal never reaches the candidate either."""
+    answer = str(10**17 + secrets.randbelow(10**17))
+    checks = [Check("assert", f"assert f(7) == {answer}", None, mode="statement")]
+    assert box.verify(f"def f(x):\n    return {answer}\n", checks).ok
+    for body in (FINDERS[2].values[0], FINDERS[4].values[0], "return 0"):
+        tamper = HARNESS + "h.observe = lambda namespace, check: {'passed': True}\n"
+        for program in (attack(str(body), world), "import os, sys\n" + tamper + "def f(x):\n    return 0\n"):
+            verdict = box.verify(program, checks)
+            assert not verdict.ok and answer not in text_of(verdict), text_of(verdict)[:300]
+    carries_on(box)
