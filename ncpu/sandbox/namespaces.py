@@ -9,6 +9,7 @@ Nothing else of the host exists there: not ``/root``, ``/home``, the project, ``
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -91,8 +92,12 @@ def prctl(option: int, arg: int = 0) -> None:
 
 
 def die_with_parent() -> None:
-    """SIGKILL this process when its parent dies (cleared by a credentials change: call it after)."""
-    prctl(_PR_SET_PDEATHSIG, 9)
+    """SIGKILL this process when its parent dies (cleared by a credentials change: call it after).
+
+    Linux only; elsewhere (no ``prctl``) nothing happens.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        prctl(_PR_SET_PDEATHSIG, 9)
 
 
 def not_dumpable() -> None:

@@ -34,6 +34,7 @@ from ncpu.sandbox.cleanup import remove_tree
 from ncpu.sandbox.seccomp import Filter
 
 _MESSAGE = 4096
+_POLL_SECONDS = 0.005
 _READY_SECONDS = 20.0
 
 
@@ -190,6 +191,14 @@ def _exit_code(status: int) -> int:
     return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1
 
 
+def _pidfd(pid: int) -> int:
+    """A pidfd for ``pid`` (readable when it exits), or -1 where the kernel has none (Linux < 5.3)."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return -1
+
+
 def _serve(sock: socket.socket, plan: Plan, in_namespaces: bool) -> NoReturn:
     """Fork a candidate per ``spawn``; SIGKILL on ``kill``; report each exit (``exit <number> <status>``).
 
@@ -220,15 +229,17 @@ def _serve(sock: socket.socket, plan: Plan, in_namespaces: bool) -> NoReturn:
                 if entry is None:  # an orphan reparented to us, init
                     continue
                 number, pidfd, workdir = entry
-                os.close(pidfd)
+                if pidfd >= 0:
+                    os.close(pidfd)
                 if workdir is not None:
                     remove_tree(workdir)
                 sock.send(f"exit {number} {status}".encode())
 
     while True:
-        pidfds = [entry[1] for entry in live.values()]
-        ready, _, _ = select.select([sock.fileno(), *pidfds], [], [])
-        if any(fd in ready for fd in pidfds):
+        pidfds = [entry[1] for entry in live.values() if entry[1] >= 0]
+        polling = len(pidfds) < len(live)  # a kernel without pidfd_open: look for exits every 5 ms
+        ready, _, _ = select.select([sock.fileno(), *pidfds], [], [], _POLL_SECONDS if polling else None)
+        if polling or any(fd in ready for fd in pidfds):
             reap()
         if sock.fileno() not in ready:
             continue
@@ -262,4 +273,4 @@ def _serve(sock: socket.socket, plan: Plan, in_namespaces: bool) -> NoReturn:
         if pid < 0:
             sock.send(f"exit {spawned} -1".encode())
             continue
-        live[pid] = (spawned, os.pidfd_open(pid), workdir)
+        live[pid] = (spawned, _pidfd(pid), workdir)
