@@ -43,6 +43,8 @@ class Setup:
     filter: Filter | None = None
     hook: bool = True
     """The audit hook (defence in depth); off only in tests that prove the kernel holds without it."""
+    readable: tuple[str, ...] = ()
+    """Extra read-only directories (``Sandbox(readonly_paths=...)``), which the audit hook lets it read."""
 
 
 def _set_limits(limits: dict[str, Any]) -> None:
@@ -100,7 +102,7 @@ def _run(request: dict[str, Any], setup: Setup) -> None:
     # Bound before the candidate can rebind module attributes or builtins.
     write, close, dumps, pack = os.write, os.close, json.dumps, HEADER.pack
     if setup.hook:
-        guard.install(setup.workdir, bool(limits.get("network")))
+        guard.install(setup.workdir, bool(limits.get("network")), setup.readable)
     payload = harness.observe_program(program, checks)
     del request, checks, program
     _report({"token": token, **payload}, write, close, dumps, pack)

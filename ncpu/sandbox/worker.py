@@ -202,6 +202,7 @@ def _plan(refuse: frozenset[str], seccomp_filter: Filter | None) -> Plan:
         allow_network=os.environ.get("NCPU_SANDBOX_NETWORK") == "1",
         binds=tuple(binds),
         links=tuple(links),
+        readable=tuple(extra),
         tmp_mb=int(os.environ.get("NCPU_SANDBOX_TMP_MB", "64")),
         host_tmp=os.environ.get("NCPU_SANDBOX_HOST_TMP", "/tmp"),
         filter=seccomp_filter,

@@ -46,6 +46,8 @@ class Plan:
     binds: tuple[str, ...]
     """Host paths (real, outermost) candidates see read-only at the same place (``namespaces.plan_mounts``)."""
     links: tuple[tuple[str, str], ...]
+    readable: tuple[str, ...]
+    """The extra read-only paths the caller asked for (the audit hook must let candidates read them)."""
     tmp_mb: int
     host_tmp: str
     """Where candidates' temp dirs go when there is no mount namespace (a dir the caller removes)."""
@@ -266,6 +268,7 @@ def _serve(sock: socket.socket, plan: Plan, in_namespaces: bool) -> NoReturn:
                 last_cap=last_cap if in_namespaces else -1,
                 filter=None if "seccomp" in plan.refuse else plan.filter,
                 hook=plan.hook,
+                readable=plan.readable,
             )
             child.run_candidate(setup, (fds[0], fds[1], fds[2]))
         for fd in fds:

@@ -7,6 +7,7 @@ and otherwise fails with the kernel's (or the hook's, marked ``sandbox:``) reaso
 
 from __future__ import annotations
 
+import os
 import platform
 
 import pytest
@@ -204,3 +205,34 @@ def test_what_a_candidate_sees_of_itself(bare: Sandbox, world: World) -> None:
     assert seen.endswith("'/tmp', None]"), seen
     pids = seen.split("], [")[1].split("]")[0]
     assert pids.startswith("'1', ") and pids.count(",") == 1, pids  # the zygote (init) and itself only
+
+
+@pytest.mark.parametrize("hook", [False, True])
+def test_readonly_paths_are_there_read_only_and_nothing_else(
+    world: World, monkeypatch: pytest.MonkeyPatch, hook: bool
+) -> None:
+    """``Sandbox(readonly_paths=...)`` (a project's import roots, later): visible at the same place, not writable."""
+    if not hook:
+        monkeypatch.setenv("NCPU_SANDBOX_TEST_NO_HOOK", "1")
+    shared = world.root / "shared"
+    shared.mkdir(exist_ok=True)
+    (shared / "data.txt").write_text("visible")
+    os.chmod(shared, 0o755)
+    os.chmod(shared / "data.txt", 0o644)
+    body = (
+        "seen = open(W['shared'] + '/data.txt').read()\n"
+        "try:\n    open(W['shared'] + '/new.txt', 'w')\n    wrote = 'wrote'\nexcept OSError as exc:\n"
+        "    wrote = exc.strerror or str(exc)[:8]\n"
+        "try:\n    open(W['canary'])\n    other = 'other'\nexcept OSError as exc:\n    other = exc.strerror or str(exc)[:8]\n"
+        "return [seen, wrote, other]"
+    )
+    program = attack(body, world).replace("W = {", f"W = {{'shared': {str(shared)!r}, ", 1)
+    with Sandbox(readonly_paths=[str(shared)]) as box:
+        if box.isolation_details.mode != "kernel":
+            pytest.skip(box.isolation)
+        verdict = box.verify(program, [Check("doctest", "f(0)", "0")])
+    expected = "['visible', 'sandbox:', 'sandbox:']" if hook else None
+    expected = expected or "['visible', 'Read-only file system', 'No such file or directory']"
+    assert verdict.results[0].actual == expected, verdict
+    assert sorted(p.name for p in shared.iterdir()) == ["data.txt"]
+    world.assert_untouched()

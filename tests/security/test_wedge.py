@@ -206,3 +206,26 @@ def test_cancelling_kills_the_candidate_and_the_next_run_is_fast(bare: Sandbox) 
         bare.verify("def f(x):\n    while True: pass\n", CHECKS, cancel=token)
     assert time.monotonic() - started < 1.5
     carries_on(bare)
+
+
+def test_the_worker_keeps_nothing_per_candidate(bare: Sandbox, world: World) -> None:
+    """fds and processes of the worker and the zygote stay flat over many candidates, failed ones included."""
+    worker = bare._holder[0]
+    assert worker is not None
+
+    def census() -> tuple[int, int]:
+        tree = _descendants(worker.process.pid) | {worker.process.pid}
+        fds = sum(len(os.listdir(f"/proc/{pid}/fd")) for pid in tree if _alive(pid))
+        return fds, len([pid for pid in tree if _alive(pid)])
+
+    bodies = ["return 2 * x", "raise ValueError", "os._exit(3)", "while True: pass", "os.write(3, b'junk')"]
+    for body in bodies:  # warm up every path once
+        bare.verify(attack(body, world), CHECKS)
+    time.sleep(0.2)
+    before = census()
+    for _ in range(3):
+        for body in bodies:
+            bare.verify(attack(body, world), CHECKS)
+    time.sleep(0.2)
+    assert census() == before
+    carries_on(bare)
