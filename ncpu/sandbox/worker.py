@@ -103,6 +103,7 @@ class Runner:
         if self.last is not None:  # the previous candidate's exit, then a fresh fork for this one
             self.next()
         spare, token = self.spare, secrets.token_hex(16)
+        outcome = Outcome(spare.number, stopped="error")  # until watch() says otherwise
         try:
             with contextlib.suppress(BrokenPipeError):  # it died early: its exit status tells why
                 write_frame(spare.request_w, {**request, "token": token})
@@ -114,7 +115,7 @@ class Runner:
             outcome = watch(self.zygote, spare.number, pipes, deadline, cap, accept)
         finally:
             spare.close()
-        self.last = outcome
+            self.last = outcome  # whatever happened, the next run gets a fresh candidate
         if outcome.stopped == "closed":
             raise _ControlClosed()
         return outcome, token
