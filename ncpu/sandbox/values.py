@@ -117,13 +117,84 @@ def values_equal(actual: Any, expected: Any, *, float_result: bool = False) -> b
 
 
 def parse_expected(source: str | None) -> tuple[bool, Any]:
-    """``(True, value)`` when ``source`` is a literal the worker can judge without running code."""
+    """``(True, value)`` when the worker can work out ``source`` without running anyone's code.
+
+    Literals (``ast.literal_eval``), and the constant expressions examples often hold: arithmetic on
+    numbers (``10 ** 18 + 7``, ``-1/3``), ``float('nan')``, ``float('inf')``, containers of those. Sizes
+    are bounded; anything else (a name, a call of the candidate's) is ``(False, None)``: judged in the child.
+    """
     if source is None or len(source) > MAX_LITERAL_CHARS:
         return False, None
     try:
         return True, ast.literal_eval(source)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        pass
+    try:
+        return True, _constant(ast.parse(source.strip(), mode="eval").body, [MAX_NODES])
+    except (_NotConstant, ValueError, SyntaxError, TypeError, MemoryError, RecursionError, ArithmeticError):
         return False, None
+
+
+class _NotConstant(Exception):
+    pass
+
+
+_MAX_BITS = 100_000
+_OPERATORS: dict[type, Any] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.FloorDiv: lambda a, b: a // b,
+    ast.Mod: lambda a, b: a % b,
+}
+_FLOAT_WORDS = {"nan", "inf", "-inf", "+inf", "infinity", "-infinity"}
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float | complex):
+        raise _NotConstant()
+    if isinstance(value, int) and value.bit_length() > _MAX_BITS:
+        raise _NotConstant()
+    return value
+
+
+def _constant(node: ast.AST, budget: list[int]) -> Any:
+    """The value of a constant expression built only of numbers, arithmetic, containers and float('nan')."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _NotConstant()
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        operand = _number(_constant(node.operand, budget))
+        return -operand if isinstance(node.op, ast.USub) else +operand
+    if isinstance(node, ast.BinOp):
+        left, right = _number(_constant(node.left, budget)), _number(_constant(node.right, budget))
+        if isinstance(node.op, ast.Pow):
+            if isinstance(right, int) and isinstance(left, int):
+                if right < 0 or right > _MAX_BITS or abs(left).bit_length() * right > _MAX_BITS:
+                    raise _NotConstant()
+            elif isinstance(left, complex) or isinstance(right, complex) or abs(right) > 1_000:
+                raise _NotConstant()
+            return _number(left**right)
+        operator = _OPERATORS.get(type(node.op))
+        if operator is None:
+            raise _NotConstant()
+        return _number(operator(left, right))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "float" and not node.keywords:
+        word = node.args[0].value if len(node.args) == 1 and isinstance(node.args[0], ast.Constant) else None
+        if isinstance(word, str) and word.strip().lower() in _FLOAT_WORDS:
+            return float(word)
+        raise _NotConstant()
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        items = [_constant(item, budget) for item in node.elts]
+        return (
+            list(items) if isinstance(node, ast.List) else tuple(items) if isinstance(node, ast.Tuple) else set(items)
+        )
+    if isinstance(node, ast.Dict) and all(key is not None for key in node.keys):
+        return {_constant(k, budget): _constant(v, budget) for k, v in zip(node.keys, node.values, strict=True) if k}
+    raise _NotConstant()
 
 
 # Bound at import, before any candidate runs: a candidate that rebinds the builtins does not reach these.

@@ -186,3 +186,13 @@ def test_an_assert_against_a_literal_is_judged_outside(box: Sandbox, world: Worl
             verdict = box.verify(program, checks)
             assert not verdict.ok and answer not in text_of(verdict), text_of(verdict)[:300]
     carries_on(box)
+
+
+@pytest.mark.parametrize("shape", ["{} + 0", "-(-{})", "[{}, float('nan')]", "({} * 2) // 2"])
+def test_a_constant_expression_is_judged_outside(box: Sandbox, world: World, shape: str) -> None:
+    """Expected values written as arithmetic on literals are worked out by the worker: not sent either."""
+    answer = str(10**17 + secrets.randbelow(10**17))
+    checks = [Check("doctest", "f(7)", shape.format(answer))]
+    assert box.verify(f"def f(x):\n    return {shape.format(answer)}\n", checks).ok
+    verdict = box.verify(attack(str(FINDERS[2].values[0]), world), checks)
+    assert not verdict.ok and answer not in text_of(verdict)

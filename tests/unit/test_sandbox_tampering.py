@@ -91,7 +91,7 @@ def test_the_expected_values_never_reach_the_candidate(box: Sandbox) -> None:
 )
 def test_plain_values_still_compare_as_before(box: Sandbox, body: str, expected: str) -> None:
     verdict = box.verify(f"def f(x):\n    {body}\n", [Check("doctest", "f(4)", expected)])
-    assert verdict.ok, verdict  # ``float('nan')`` and ``10 ** 5000`` are not literals: judged in the child
+    assert verdict.ok, verdict  # ``float('nan')`` and ``10 ** 5000`` are constant expressions: judged outside
 
 
 def test_self_containing_and_huge_values_fail_cleanly(box: Sandbox) -> None:
