@@ -231,9 +231,9 @@ def _probe(runner: Runner) -> dict[str, Any]:
     return report.parse(outcome.result, token) or {}
 
 
-def _isolation(zygote: Zygote, plan: Plan, probe: dict[str, Any], why_no_filter: str) -> Isolation:
+def _isolation(zygote: Zygote, plan: Plan, probe: dict[str, Any], why: str) -> Isolation:
     in_ns = zygote.ready.get("namespaces") is True
-    reasons = [str(zygote.ready.get("reason", "")), why_no_filter]
+    reasons = [str(zygote.ready.get("reason", "")), why]
     return Isolation(
         user_ns=in_ns,
         mount_ns=in_ns,
@@ -249,6 +249,32 @@ def _isolation(zygote: Zygote, plan: Plan, probe: dict[str, Any], why_no_filter:
         allow_unsafe=os.environ.get("NCPU_SANDBOX_ALLOW_UNSAFE") == "1",
         reason="; ".join(r for r in reasons if r),
     )
+
+
+def _ready(plan: Plan, why: str, control_fd: int) -> tuple[Zygote, Runner, Isolation]:
+    """A zygote whose candidates can be sealed as planned, else one with less (and ``reason`` says why).
+
+    A probe candidate that cannot seal itself (a kernel that refuses the filter or a mount) steps down:
+    first without the seccomp filter, then without namespaces. The worker has seen no request yet, so
+    each new zygote is as clean as the first.
+    """
+    reasons = [why] if why else []
+    while True:
+        zygote, plan = _start(plan)
+        runner = Runner(zygote, control_fd)
+        try:
+            probe = _probe(runner)
+        except ZygoteLost:
+            probe = {}
+        last_step = {"seccomp", "user_ns"} <= plan.refuse
+        if probe or last_step:
+            isolation = _isolation(zygote, plan, probe, "; ".join(reasons))
+            runner.next()
+            return zygote, runner, isolation
+        zygote.close()
+        step = "seccomp" if "seccomp" not in plan.refuse else "user_ns"
+        reasons.append(f"a candidate could not be sealed ({'seccomp filter' if step == 'seccomp' else 'namespaces'})")
+        plan = dataclasses.replace(plan, refuse=plan.refuse | {step})
 
 
 def main() -> None:
@@ -267,13 +293,12 @@ def main() -> None:
         importlib.import_module(name)
     namespaces.libc()
     seccomp_filter, why = (None, "seccomp refused for a test") if "seccomp" in refuse else compile_filter()
+    if "filter" in refuse:  # tests: a kernel that takes no filter (an invalid program is refused with EINVAL)
+        seccomp_filter = Filter(bytes(8))
     plan = _plan(refuse, seccomp_filter)
     gc.freeze()  # the warm heap is never collected in a child, so fewer copy-on-write page faults
-    zygote, plan = _start(plan)
+    zygote, runner, isolation = _ready(plan, why, in_fd)
     try:
-        runner = Runner(zygote, in_fd)
-        isolation = _isolation(zygote, plan, _probe(runner), why)
-        runner.next()
         serve(in_fd, out_fd, runner, isolation)
     finally:
         zygote.close()

@@ -53,7 +53,7 @@ class Plan:
     """Where candidates' temp dirs go when there is no mount namespace (a dir the caller removes)."""
     filter: Filter | None
     refuse: frozenset[str] = frozenset()
-    """Tests only: mechanisms to act as if the kernel refused them (``user_ns``, ``seccomp``)."""
+    """Tests only: mechanisms to act as if the kernel refused them (``user_ns``, ``seccomp``, ``filter``)."""
     hook: bool = True
     """Install the audit hook in candidates (off only in tests that prove the kernel holds alone)."""
 

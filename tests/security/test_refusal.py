@@ -71,3 +71,17 @@ def test_the_opt_in_flows_from_the_cli_and_the_editor_settings() -> None:
     assert not parse_config({})[0].to_settings().sandbox.allow_unsafe
     _, problems = parse_config({"unsafeSandbox": "yes"})
     assert problems and "unsafeSandbox" in problems[0]
+
+
+def test_a_kernel_that_takes_no_filter_steps_down_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Candidates that cannot install the filter are never run unfiltered: the worker drops it and refuses."""
+    monkeypatch.setenv("NCPU_SANDBOX_TEST_REFUSE", "filter")
+    with Sandbox(SandboxLimits(wall_seconds=2.0)) as box:
+        details = box.isolation_details
+        assert details.mode == "refused" and not details.seccomp, details
+        assert "could not be sealed (seccomp filter)" in details.reason, details
+        assert not box.verify(GOOD, CHECKS).ok
+    with Sandbox(SandboxLimits(wall_seconds=2.0, allow_unsafe=True)) as box:
+        assert box.isolation_details.mode == "best-effort"
+        assert box.isolation_details.user_ns  # the namespaces are kept
+        assert box.verify(GOOD, CHECKS).ok
