@@ -4,7 +4,7 @@ The worker compiles the filter to a BPF program at start-up; each forked candida
 with two ``prctl`` calls (``no_new_privs``, then the filter), so no rule is evaluated in Python per run.
 The filter allows by default and refuses what no pure function needs and what would reach outside the
 sandbox: other processes (``ptrace``, ``process_vm_*``, ``pidfd_*``, ``kcmp``, ``prlimit``/scheduling/
-priority calls on another pid), new processes and programs (``fork``, ``execve``, ``clone`` without
+priority calls on another pid, ``kill`` of a process group or of everyone, queued signals), new processes and programs (``fork``, ``execve``, ``clone`` without
 ``CLONE_THREAD``), namespaces and mounts (``unshare``, ``setns``, ``mount``, ``pivot_root``...), the kernel's
 sharper tools (``bpf``, ``perf_event_open``, ``keyctl``, ``userfaultfd``, ``io_uring``, modules, kexec...),
 and sockets other than ``AF_UNIX``/``AF_INET``/``AF_INET6`` or raw ones. Syscalls of another ABI (i386,
@@ -29,6 +29,7 @@ DENIED = (
     # other processes
     "ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "kcmp",
     "pidfd_open", "pidfd_getfd", "pidfd_send_signal", "migrate_pages", "move_pages",
+    "rt_sigqueueinfo", "rt_tgsigqueueinfo",
     # new programs and processes (threads stay allowed: see _clone_rules)
     "execve", "execveat", "fork", "vfork",
     # namespaces, mounts, the root
@@ -99,6 +100,9 @@ def compile_filter() -> tuple[Filter | None, str]:
             _add(rules, refuse, name)
         for name, index in ONLY_SELF.items():
             _add(rules, refuse, name, sc.Arg(index, sc.NE, 0))
+        # kill(-1) and kill(-pgid): every process the candidate may signal (without a PID namespace, all
+        # of the user's). A pid_t is 32 bits: its sign bit, whatever the register's upper half holds.
+        _add(rules, refuse, "kill", sc.Arg(0, sc.MASKED_EQ, 0x80000000, 0x80000000))
         # fork() is clone() without CLONE_THREAD; a thread must not bring a namespace with it either.
         _add(rules, refuse, "clone", sc.Arg(0, sc.MASKED_EQ, _CLONE_THREAD, 0))
         for flag in _CLONE_NAMESPACES:

@@ -298,6 +298,11 @@ def main() -> None:
     plan = _plan(refuse, seccomp_filter)
     gc.freeze()  # the warm heap is never collected in a child, so fewer copy-on-write page faults
     zygote, runner, isolation = _ready(plan, why, in_fd)
+    # From here on the heap holds requests: no /proc/<pid>/mem or environ for a process without
+    # CAP_SYS_PTRACE (it matters where candidates share our uid: no user namespace). Not before: the
+    # zygote's helper inherits it, and an unprivileged worker must still write its id maps.
+    with contextlib.suppress(AttributeError, OSError):
+        namespaces.not_dumpable()
     try:
         serve(in_fd, out_fd, runner, isolation)
     finally:

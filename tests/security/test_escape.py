@@ -98,7 +98,7 @@ PROCESSES = [
     pytest.param("return sorted(p for p in os.listdir('/proc') if p.isdigit())", (), id="only-own-pids-visible"),
     pytest.param(
         "os.kill(1, 9)\nos.kill(-1, 9)\nreturn 'killed'",
-        ("'killed'", "No such process", "sandbox:"),
+        EPERM,
         id="kill-init-and-all",
     ),
     pytest.param(

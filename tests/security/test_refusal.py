@@ -85,3 +85,20 @@ def test_a_kernel_that_takes_no_filter_steps_down_and_says_so(monkeypatch: pytes
         assert box.isolation_details.mode == "best-effort"
         assert box.isolation_details.user_ns  # the namespaces are kept
         assert box.verify(GOOD, CHECKS).ok
+
+
+def test_best_effort_still_filters_signals_to_everyone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a PID namespace, kill(-1) would reach every process of the user: the filter refuses it.
+
+    Signal 0 only asks whether the processes exist, so this test harms nothing even if it fails.
+    """
+    monkeypatch.setenv("NCPU_SANDBOX_TEST_REFUSE", "user_ns")
+    monkeypatch.setenv("NCPU_SANDBOX_TEST_NO_HOOK", "1")
+    program = (
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "def f(x):\n    return [libc.kill(-1, 0), ctypes.get_errno(), libc.kill(-2, 0), ctypes.get_errno()]\n"
+    )
+    with Sandbox(SandboxLimits(wall_seconds=2.0, allow_unsafe=True)) as box:
+        assert box.isolation_details.seccomp
+        verdict = box.verify(program, [Check("doctest", "f(0)", "[-1, 1, -1, 1]")])
+        assert verdict.ok, verdict  # EPERM from the filter, not 0 (sent) nor ESRCH (no such group)
