@@ -50,15 +50,19 @@ class WorkerConnection:
         if limits.allow_unsafe:
             env["NCPU_SANDBOX_ALLOW_UNSAFE"] = "1"
         env.update({name: os.environ[name] for name in _PASSED_ON if name in os.environ})
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "ncpu.sandbox.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            cwd="/",
-            start_new_session=True,
-        )
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "ncpu.sandbox.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=env,
+                cwd="/",
+                start_new_session=True,
+            )
+        except BaseException:
+            remove_tree(self.host_tmp)
+            raise
         assert self.process.stdin is not None and self.process.stdout is not None
         self.to_worker = self.process.stdin.fileno()
         self.from_worker = self.process.stdout.fileno()
