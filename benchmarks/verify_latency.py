@@ -5,7 +5,10 @@ worker is also timed with calls back to back, where its fork of the next child i
 writes one script per candidate (program, checks and the harness call) and runs it with
 ``subprocess.run([sys.executable, script])``, with no limits or isolation at all.
 
-    python benchmarks/verify_latency.py [--repeats 50]
+    python benchmarks/verify_latency.py [--repeats 50] [--baseline-tree DIR]
+
+``--baseline-tree DIR`` also times, interleaved in the same run, a worker started from another source
+tree (an older commit checked out or ``git archive``d into DIR), through the same caller.
 """
 
 from __future__ import annotations
@@ -71,21 +74,39 @@ def _describe(name: str, seconds: list[float]) -> str:
     return f"{name}: median {1000 * statistics.median(ordered):.2f} ms, p90 {1000 * p90:.2f} ms"
 
 
-def main(repeats: int) -> None:
+def _start(sandbox: Sandbox, tree: str | None) -> tuple[str, float]:
+    """Start the worker (from ``tree`` when given: its sources come first on the worker's path)."""
+    if tree:
+        sys.path.insert(0, tree)
+    started = time.perf_counter()
+    try:
+        isolation = sandbox.isolation
+    finally:
+        if tree:
+            sys.path.remove(tree)
+    return isolation, 1000 * (time.perf_counter() - started)
+
+
+def main(repeats: int, baseline_tree: str | None) -> None:
     warm: list[float] = []
     burst: list[float] = []
     cold: list[float] = []
-    with Sandbox() as sandbox, tempfile.TemporaryDirectory() as scratch:
+    older: list[float] = []
+    with Sandbox() as sandbox, Sandbox() as other, tempfile.TemporaryDirectory() as scratch:
         scripts = [_script(Path(scratch), i, program, checks) for i, (program, checks) in enumerate(CANDIDATES)]
-        started = time.perf_counter()
-        isolation = sandbox.isolation  # starts the worker, outside the measurement
-        start_ms = 1000 * (time.perf_counter() - started)
+        isolation, start_ms = _start(sandbox, None)  # outside the measurement
+        other_start_ms = _start(other, baseline_tree)[1] if baseline_tree else 0.0
         for _ in range(repeats):
             for (program, checks), script in zip(CANDIDATES, scripts, strict=True):
                 started = time.perf_counter()
                 verdict = sandbox.verify(program, checks)
                 warm.append(time.perf_counter() - started)
                 assert verdict.ok, verdict
+                if baseline_tree:
+                    started = time.perf_counter()
+                    verdict = other.verify(program, checks)
+                    assert verdict.ok, verdict
+                    older.append(time.perf_counter() - started)
                 cold.append(_baseline(script))
             for program, checks in CANDIDATES:  # back to back: the worker's next fork is not hidden
                 started = time.perf_counter()
@@ -95,6 +116,9 @@ def main(repeats: int) -> None:
     print(f"worker start (once): {start_ms:.0f} ms")
     print(_describe("warm forking worker (Sandbox.verify)", warm))
     print(_describe("  the same, calls back to back       ", burst))
+    if baseline_tree:
+        print(f"baseline tree {baseline_tree} (through this caller): worker start {other_start_ms:.0f} ms")
+        print(_describe("  its warm worker, interleaved       ", older))
     print(_describe("subprocess.run([python, script])    ", cold))
     print(f"speed-up (median): {statistics.median(cold) / statistics.median(warm):.1f}x")
 
@@ -102,4 +126,6 @@ def main(repeats: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=50, help="rounds over the candidates (default 50)")
-    main(parser.parse_args().repeats)
+    parser.add_argument("--baseline-tree", metavar="DIR", help="also time a worker run from this source tree")
+    arguments = parser.parse_args()
+    main(arguments.repeats, arguments.baseline_tree)

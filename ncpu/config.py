@@ -26,7 +26,10 @@ class SandboxLimits:
     output_bytes: int = 64 * 1024
     """Captured stdout/stderr kept per candidate; the rest is dropped."""
     network: bool = False
-    """Allow network access (off: a new network namespace or bwrap when the OS allows it)."""
+    """Allow network access (off: candidates get a network namespace of their own)."""
+    allow_unsafe: bool = False
+    """Run candidates even where the OS refuses the kernel boundary (user namespaces, seccomp), with
+    best-effort isolation only. Off: verification fails with a message naming what is missing."""
 
 
 @dataclass(frozen=True, slots=True)

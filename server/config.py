@@ -45,6 +45,8 @@ class ServerConfig:
     """Sandbox wall-clock limit per candidate."""
     memory_mb: int = 1024
     """Sandbox memory limit per candidate."""
+    unsafe_sandbox: bool = False
+    """Verify even where the OS refuses the sandbox's kernel boundary, with best-effort isolation only."""
     store_path: str | None = None
     """Store directory; empty uses the user cache dir."""
     offer_unverified: bool = False
@@ -79,7 +81,12 @@ class ServerConfig:
             budget=replace(
                 Budget(), max_samples=self.max_samples, max_tokens=self.max_tokens, max_seconds=self.max_seconds
             ),
-            sandbox=replace(SandboxLimits(), wall_seconds=self.wall_seconds, memory_mb=self.memory_mb),
+            sandbox=replace(
+                SandboxLimits(),
+                wall_seconds=self.wall_seconds,
+                memory_mb=self.memory_mb,
+                allow_unsafe=self.unsafe_sandbox,
+            ),
             store_path=Path(self.store_path).expanduser() if self.store_path else None,
             offer_unverified=self.offer_unverified,
         )

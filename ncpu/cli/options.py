@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ncpu.backends.tiers import parse_tier
 from ncpu.cascade.solution import LAYERS
-from ncpu.config import Budget, ModelSettings, Settings
+from ncpu.config import Budget, ModelSettings, SandboxLimits, Settings
 
 
 class UsageError(Exception):
@@ -84,6 +84,11 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--offer-unverified", action="store_true", help="give an unverified greedy body to stubs without examples"
+    )
+    group.add_argument(
+        "--unsafe-sandbox",
+        action="store_true",
+        help="verify even where the OS refuses the sandbox's kernel boundary (best-effort isolation only)",
     )
 
 
@@ -178,6 +183,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(
         model=model,
         budget=budget,
+        sandbox=SandboxLimits(allow_unsafe=args.unsafe_sandbox),
         store_path=args.store,
         use_store=not args.no_store,
         layers=layers,

@@ -18,10 +18,11 @@ from extraction.check import Check
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import SandboxLimits
 from ncpu.sandbox.connection import WorkerConnection, WorkerError
+from ncpu.sandbox.isolation import Isolation
 from ncpu.sandbox.protocol import ProtocolError, checks_to_wire, verdict_from_wire
 from ncpu.sandbox.verdict import CheckResult, Verdict
 
-__all__ = ["CheckResult", "Sandbox", "Verdict", "WorkerError"]
+__all__ = ["CheckResult", "Isolation", "Sandbox", "Verdict", "WorkerError", "probe_isolation"]
 
 _ANSWER_GRACE = 5.0
 """Seconds past the wall limit before the caller gives up on the worker itself (it enforces the limit)."""
@@ -37,8 +38,10 @@ def _stop(holder: list[WorkerConnection | None]) -> None:
 class Sandbox:
     """Runs untrusted candidates against checks. Thread-safe: requests are served one at a time."""
 
-    def __init__(self, limits: SandboxLimits | None = None) -> None:
+    def __init__(self, limits: SandboxLimits | None = None, *, readonly_paths: Sequence[str] = ()) -> None:
+        """``readonly_paths``: host directories candidates may read (at the same path), besides Python's own."""
         self.limits = limits or SandboxLimits()
+        self.readonly_paths = tuple(readonly_paths)
         self._lock = threading.Lock()
         self._holder: list[WorkerConnection | None] = [None]
         self._closed = False
@@ -52,12 +55,17 @@ class Sandbox:
         worker = self._holder[0]
         if worker is None or not worker.alive():
             _stop(self._holder)
-            self._holder[0] = worker = WorkerConnection(self.limits.network)
+            self._holder[0] = worker = WorkerConnection(self.limits, self.readonly_paths)
         return worker
 
     @property
     def isolation(self) -> str:
-        """What actually isolates candidates here; starts with ``"none:"`` when the network is reachable."""
+        """What isolates candidates here, in one line; starts with ``"none:"`` when anything is weaker."""
+        return self.isolation_details.description
+
+    @property
+    def isolation_details(self) -> Isolation:
+        """What isolates candidates here, mechanism by mechanism (starts the worker if needed)."""
         with self._lock:
             return self._worker().isolation
 
@@ -69,7 +77,7 @@ class Sandbox:
     def first_passing(
         self, programs: Sequence[str], checks: Sequence[Check], *, cancel: CancelToken | None = None
     ) -> tuple[int, Verdict] | None:
-        """Try cheap candidates in one child (one wall limit for all); return the first passing one."""
+        """Try cheap candidates in turn, each in a fresh child, one wall limit for all; the first passing one."""
         if not programs or not checks:
             return None
         response = self._request("first", list(programs), checks, cancel)
@@ -145,3 +153,9 @@ class Sandbox:
         except (OSError, ProtocolError):
             pass
         _stop(self._holder)
+
+
+def probe_isolation(limits: SandboxLimits | None = None) -> Isolation:
+    """What a sandbox with ``limits`` would get here (starts and stops a worker; for ``ncpu doctor``)."""
+    with Sandbox(limits) as sandbox:
+        return sandbox.isolation_details

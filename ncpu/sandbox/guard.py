@@ -76,12 +76,12 @@ def _sever() -> None:
                 setattr(module, attribute, _refuse)
 
 
-def _read_roots(workdir: str) -> tuple[str, ...]:
+def _read_roots(workdir: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Where a candidate may read: its temp dir and the Python installation (stdlib, site-packages).
 
     Not the user's home, the project being edited, ``/etc`` or ``/proc`` (another process's environment).
     """
-    roots = {os.path.realpath(workdir), *_READABLE}
+    roots = {os.path.realpath(workdir), *_READABLE, *(os.path.realpath(p) for p in extra)}
     for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
         roots.add(os.path.realpath(prefix))
     for entry in sys.path:  # site-packages outside the prefix (a user site, a system dist-packages)
@@ -98,11 +98,14 @@ def _within(target: str, roots: tuple[str, ...]) -> bool:
     return any(target == root or target.startswith(root + os.sep) for root in roots)
 
 
-def install(workdir: str, allow_network: bool) -> None:
-    """Install the hook for the rest of this process's life (audit hooks cannot be removed)."""
+def install(workdir: str, allow_network: bool, readable: tuple[str, ...] = ()) -> None:
+    """Install the hook for the rest of this process's life (audit hooks cannot be removed).
+
+    ``readable``: directories the sandbox exposes read-only besides the Python installation.
+    """
     _sever()
     root = os.path.realpath(workdir)
-    readable = _read_roots(workdir)
+    readable = _read_roots(workdir, readable)
     own_pid = os.getpid()
     realpath, fsdecode, isdir = os.path.realpath, os.fsdecode, os.path.isdir
 

@@ -22,7 +22,7 @@ from ncpu.sandbox.judge import judge, judged_outside
 from ncpu.sandbox.values import encode, values_equal
 from ncpu.sandbox.verdict import CheckResult, Verdict
 
-__all__ = ["first_passing", "load_module", "observe_program", "run_checks", "values_equal"]
+__all__ = ["load_module", "observe_program", "run_checks", "values_equal"]
 
 MODULE_NAME = "__ncpu_candidate__"
 REPR_LIMIT = 300
@@ -127,16 +127,3 @@ def _verdict(checks: Sequence[Check], report: dict[str, Any]) -> Verdict:
 def run_checks(program: str, checks: Sequence[Check], filename: str = "<candidate>") -> Verdict:
     """Observe and judge in this process (trusted code and tests only); a load failure fails everything."""
     return _verdict(checks, observe_program(program, checks, filename))
-
-
-def first_passing(programs: Sequence[str], checks: Sequence[Check]) -> tuple[int, dict[str, Any]] | None:
-    """The index and observations of the first program whose checks pass here, if any.
-
-    Used for cheap candidates (templates, library bodies) that share one child; the worker judges the
-    observations again, outside, before it believes the pass.
-    """
-    for index, program in enumerate(programs):
-        report = observe_program(program, checks)
-        if _verdict(checks, report).ok:
-            return index, report
-    return None

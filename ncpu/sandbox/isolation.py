@@ -1,100 +1,114 @@
-"""OS-level isolation for the warm worker: private network and PID namespaces where the OS allows them.
+"""What isolates candidates on this machine, mechanism by mechanism, and what follows from it.
 
-Applied once, in the worker, so every forked candidate inherits it. As root, ``unshare`` works directly;
-otherwise an unprivileged user namespace is tried (many distributions allow one). A new PID namespace
-means the worker's serving process is its init: candidates cannot signal anything outside it, and every
-process a candidate leaves behind is killed after each run. When the OS refuses, the sandbox still runs
-(rlimits, process-group kill, audit hook) and ``Isolation.description`` says so.
+The worker fills one ``Isolation`` at start-up from what the kernel actually granted (the zygote's
+namespaces, and a probe candidate's own view of its seccomp mode, ``no_new_privs`` and capabilities),
+and sends it to the caller. ``mode`` says what verification does with it: ``kernel`` (every boundary
+is in place), ``refused`` (something is missing and the user has not opted in: every verification
+fails with ``refusal``), or ``best-effort`` (missing, but the user opted in with ``--unsafe-sandbox``).
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import os
-import signal
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWPID = 0x20000000
-CLONE_NEWNET = 0x40000000
-_PR_SET_PDEATHSIG = 1
+__all__ = ["Isolation"]
+
+_NAMES = {
+    "user_ns": "user namespace",
+    "mount_ns": "mount namespace",
+    "pid_ns": "PID namespace",
+    "net_ns": "network namespace",
+    "ipc_ns": "IPC namespace",
+    "uts_ns": "UTS namespace",
+    "seccomp": "seccomp filter",
+    "no_new_privs": "no_new_privs",
+    "no_capabilities": "dropped capabilities",
+}
+OPT_IN = "--unsafe-sandbox (setting ncpu.unsafeSandbox, SandboxLimits.allow_unsafe)"
 
 
 @dataclass(frozen=True, slots=True)
 class Isolation:
-    """What this process was able to isolate itself with."""
+    """The kernel mechanisms around every candidate here; one row of ``ncpu doctor``."""
 
-    description: str
-    """Human-readable; starts with ``"none:"`` when candidates can reach the network."""
-    pid_namespace: bool = False
-    """The next child forked is init of a new PID namespace (the caller must fork to use it)."""
+    user_ns: bool = False
+    """Candidates run in a user namespace as an unprivileged uid (``nobody`` outside when run as root)."""
+    mount_ns: bool = False
+    """A root of read-only binds (Python, system libraries) and a private tmpfs; the host's files are absent."""
+    pid_ns: bool = False
+    """Their own PID namespace: no other process of the host is visible or signallable."""
+    net_ns: bool = False
+    """Their own network namespace (a loopback interface, down)."""
+    ipc_ns: bool = False
+    uts_ns: bool = False
+    proc: bool = False
+    """A fresh ``/proc`` of their PID namespace is mounted (otherwise there is no ``/proc`` at all)."""
+    seccomp: bool = False
+    """The seccomp filter of ``ncpu.sandbox.seccomp`` is installed in each candidate."""
+    no_new_privs: bool = False
+    no_capabilities: bool = False
+    """No capability in any set, bounding set emptied."""
+    network_allowed: bool = False
+    """``SandboxLimits.network``: the user let candidates reach the network (no network namespace)."""
+    allow_unsafe: bool = False
+    """``SandboxLimits.allow_unsafe``: run with what there is when a mechanism is missing."""
+    reason: str = ""
+    """Why a mechanism is missing, as the OS said it."""
 
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The mechanisms that are not in place (the network namespace not counted when the network is allowed)."""
+        return tuple(
+            name for name in _NAMES if not getattr(self, name) and not (name == "net_ns" and self.network_allowed)
+        )
 
-def _libc() -> ctypes.CDLL | None:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    except OSError:
-        return None
+    @property
+    def mode(self) -> str:
+        """``kernel``, ``refused`` or ``best-effort`` (see the module docstring)."""
+        if not self.missing:
+            return "kernel"
+        return "best-effort" if self.allow_unsafe else "refused"
 
+    @property
+    def refusal(self) -> str:
+        """The error every verification gets in ``refused`` mode."""
+        return (
+            f"sandbox refused to run the candidate: {self._lack()}. Candidates would run with best-effort "
+            f"isolation only; opt in with {OPT_IN} to run them anyway (see docs/security.md)"
+        )
 
-def _unshare(libc: ctypes.CDLL, flags: int) -> int:
-    """Return 0 on success, else the errno."""
-    return 0 if libc.unshare(flags) == 0 else ctypes.get_errno() or -1
+    @property
+    def description(self) -> str:
+        """One line for logs and ``Sandbox.isolation``; starts with ``none:`` when anything is weaker."""
+        present = [_NAMES[name] for name in _NAMES if getattr(self, name)]
+        have = f"kernel: {', '.join(present)}" if present else "no kernel isolation"
+        if self.mode == "refused":
+            return f"none: verification refused ({self._lack()}); opt in with {OPT_IN}"
+        if self.mode == "best-effort":
+            return f"none: best-effort isolation, opted in ({self._lack()}); {have}"
+        if self.network_allowed:
+            return f"none: network allowed by the settings; {have}"
+        return have
 
+    def _lack(self) -> str:
+        text = "missing " + ", ".join(_NAMES[name] for name in self.missing)
+        return f"{text}: {self.reason}" if self.reason else text
 
-def _map_ids(uid: int, gid: int) -> None:
-    """Map our own ids into a fresh user namespace (best effort: unmapped ids still work for us)."""
-    for path, text in (
-        ("/proc/self/setgroups", "deny"),
-        ("/proc/self/uid_map", f"{uid} {uid} 1"),
-        ("/proc/self/gid_map", f"{gid} {gid} 1"),
-    ):
-        try:
-            with open(path, "w") as handle:
-                handle.write(text)
-        except OSError:
-            continue
+    def to_wire(self) -> dict[str, Any]:
+        """As a plain dict (the worker sends it to the caller)."""
+        return asdict(self)
 
-
-def _try(libc: ctypes.CDLL, flags: int) -> tuple[str | None, int]:
-    """Unshare ``flags``, directly or inside a new user namespace; return how (or ``None``) and the errno."""
-    if _unshare(libc, flags) == 0:
-        return "unshare", 0
-    uid, gid = os.getuid(), os.getgid()
-    errno = _unshare(libc, CLONE_NEWUSER | flags)
-    if errno == 0:
-        _map_ids(uid, gid)
-        return "user namespace", 0
-    return None, errno
-
-
-def isolate(allow_network: bool) -> Isolation:
-    """Move this (single-threaded) process into new namespaces; describe what is active."""
-    if not os.path.exists("/proc/self/ns/net"):
-        return Isolation("none: this OS has no namespaces; network access is not blocked")
-    libc = _libc()
-    if libc is None:
-        return Isolation("none: libc not found; network access is not blocked")
-    net_flag = 0 if allow_network else CLONE_NEWNET
-    how, errno = _try(libc, net_flag | CLONE_NEWPID)
-    pid_ns = how is not None
-    if not pid_ns and net_flag:
-        how, errno = _try(libc, net_flag)
-    parts = [] if allow_network else [f"network namespace ({how})"] if how else []
-    if pid_ns:
-        parts.append("PID namespace")
-    if allow_network:
-        prefix = "none: network allowed by the settings"
-        return Isolation(f"{prefix}; {', '.join(parts)}" if parts else prefix, pid_ns)
-    if not parts:
-        reason = os.strerror(errno) if errno > 0 else "unknown error"
-        return Isolation(f"none: the OS refused a network namespace ({reason}); network access is not blocked")
-    return Isolation(", ".join(parts), pid_ns)
-
-
-def die_with_parent() -> None:
-    """Ask the kernel to SIGKILL this process when its parent dies (Linux ``PR_SET_PDEATHSIG``)."""
-    libc = _libc()
-    if libc is not None:
-        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    @classmethod
+    def from_wire(cls, item: Any) -> Isolation:
+        """Rebuild from ``to_wire``; anything malformed reads as no isolation at all."""
+        if not isinstance(item, dict):
+            return cls(reason="no description from the sandbox worker")
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            value = item.get(spec.name)
+            if spec.name == "reason":
+                values[spec.name] = str(value)[:500] if value else ""
+            else:
+                values[spec.name] = value is True
+        return cls(**values)

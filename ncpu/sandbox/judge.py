@@ -17,6 +17,8 @@ Observations on the wire (one JSON object per check):
 
 from __future__ import annotations
 
+import ast
+import builtins
 import dataclasses
 import doctest
 from collections.abc import Sequence
@@ -26,7 +28,7 @@ from extraction.check import Check
 from ncpu.sandbox.values import Opaque, decode, parse_expected, values_equal
 from ncpu.sandbox.verdict import CheckResult
 
-__all__ = ["for_child", "judge", "judge_all", "judged_outside", "output_matches"]
+__all__ = ["as_judged", "float_functions", "for_child", "judge", "judge_all", "judged_outside", "output_matches"]
 
 REPR_LIMIT = 300
 
@@ -38,6 +40,30 @@ def judged_outside(check: Check) -> tuple[bool, Any]:
     if check.mode == "value":
         return parse_expected(check.expected)
     return False, None
+
+
+def as_judged(check: Check) -> Check:
+    """``check`` in the form the worker can judge: ``assert CALL == LITERAL`` becomes a ``value`` check.
+
+    A statement check is decided in the candidate, which could forge it; its commonest form compares a
+    call with a literal, and then the worker can keep the literal to itself and judge the value.
+    """
+    if check.mode != "statement" or len(check.call) > 100_000:
+        return check
+    try:
+        tree = ast.parse(check.call)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return check
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
+        return check
+    test = tree.body[0].test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return check
+    for call, literal in ((test.left, test.comparators[0]), (test.comparators[0], test.left)):
+        source = ast.unparse(literal)
+        if parse_expected(source)[0] and not parse_expected(ast.unparse(call))[0]:
+            return dataclasses.replace(check, call=ast.unparse(call), expected=source, mode="value")
+    return check
 
 
 def for_child(check: Check) -> Check:
@@ -72,7 +98,55 @@ def _text(observation: dict[str, Any], key: str) -> str | None:
     return None if value is None else str(value)[:1000]
 
 
-def judge(check: Check, observation: Any, expected: tuple[bool, Any] | None = None) -> CheckResult:
+def float_functions(program: str) -> frozenset[str]:
+    """Top-level functions of ``program`` annotated ``-> float``: their integer examples get a float tolerance."""
+    try:
+        tree = ast.parse(program)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+    return frozenset(
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and isinstance(node.returns, ast.Name | ast.Constant)
+        and (node.returns.id if isinstance(node.returns, ast.Name) else node.returns.value) == "float"
+    )
+
+
+def _called(call: str) -> str | None:
+    """The name of the function a check calls (``f`` in ``f(2, 3)``), when it is that simple."""
+    try:
+        node = ast.parse(call, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else None
+
+
+_BUILTIN_EXCEPTIONS = {
+    name: [cls.__name__ for cls in value.__mro__]
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+}
+_MAX_NAMES = 32
+
+
+def _plausible_names(names: Any) -> bool:
+    """Whether ``names`` can be the class names of a real exception's MRO (a list of every name cannot).
+
+    From the first builtin exception in it on, the list must be exactly that builtin's own MRO; the
+    candidate's own classes before it must not borrow builtin names.
+    """
+    if not isinstance(names, list) or not 0 < len(names) <= _MAX_NAMES or not all(isinstance(n, str) for n in names):
+        return False
+    for index, name in enumerate(names):
+        if name in _BUILTIN_EXCEPTIONS:
+            return names[index:] == _BUILTIN_EXCEPTIONS[name]
+    return False
+
+
+def judge(
+    check: Check, observation: Any, expected: tuple[bool, Any] | None = None, float_result: bool = False
+) -> CheckResult:
     """One check's result from the child's observation; anything malformed fails."""
     if not isinstance(observation, dict):
         return CheckResult(passed=False, error="malformed result from the sandbox")
@@ -88,7 +162,7 @@ def judge(check: Check, observation: Any, expected: tuple[bool, Any] | None = No
     if "raised" in observation:
         raised = _text(observation, "raised")
         names = observation.get("names")
-        if check.mode == "raises" and isinstance(names, list) and check.expected in names:
+        if check.mode == "raises" and isinstance(names, list) and _plausible_names(names) and check.expected in names:
             return CheckResult(passed=True, actual=raised)
         return CheckResult(passed=False, error=raised)
     if "value" not in observation:
@@ -104,8 +178,8 @@ def judge(check: Check, observation: Any, expected: tuple[bool, Any] | None = No
         return CheckResult(passed=passed, actual=actual if actual is not None else shown[:REPR_LIMIT])
     try:
         returned = decode(observation["value"])
-    except (ValueError, RecursionError, MemoryError):
-        return CheckResult(passed=False, actual=actual, error="malformed result from the sandbox")
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return CheckResult(passed=False, actual=actual, error=f"result not judged: {str(exc)[:200]}")
     if isinstance(returned, Opaque):
         return CheckResult(
             passed=False,
@@ -113,14 +187,21 @@ def judge(check: Check, observation: Any, expected: tuple[bool, Any] | None = No
             error=f"returned {returned.type_name}, which cannot equal a literal (only plain values are compared)",
         )
     try:
-        passed = values_equal(returned, value)
-    except (RecursionError, MemoryError, TypeError, ValueError) as exc:
+        passed = values_equal(returned, value, float_result=float_result)
+    except Exception as exc:
         return CheckResult(passed=False, actual=actual, error=f"comparison failed: {exc}")
     return CheckResult(passed=passed, actual=actual)
 
 
-def judge_all(checks: Sequence[Check], observations: Any) -> tuple[CheckResult, ...]:
-    """Every check's result; raises ``ValueError`` unless there is exactly one observation per check."""
+def judge_all(checks: Sequence[Check], observations: Any, program: str = "") -> tuple[CheckResult, ...]:
+    """Every check's result; raises ``ValueError`` unless there is exactly one observation per check.
+
+    ``program``: the candidate's source, read (never run) for ``-> float`` annotations.
+    """
     if not isinstance(observations, list) or len(observations) != len(checks):
         raise ValueError("malformed result from the sandbox")
-    return tuple(judge(check, observation) for check, observation in zip(checks, observations, strict=True))
+    floats = float_functions(program) if program else frozenset()
+    return tuple(
+        judge(check, observation, float_result=_called(check.call) in floats)
+        for check, observation in zip(checks, observations, strict=True)
+    )

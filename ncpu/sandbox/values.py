@@ -55,32 +55,146 @@ class _TooLarge(Exception):
     pass
 
 
-def values_equal(actual: Any, expected: Any) -> bool:
-    """Compare like a careful test: floats with a tolerance, containers element by element."""
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _strict_key(value: Any) -> Any:
+    """A hashable stand-in under which ``1``, ``1.0`` and ``True`` differ (for set elements and dict keys)."""
+    if isinstance(value, tuple):
+        return ("tuple", tuple(_strict_key(item) for item in value))
+    if isinstance(value, frozenset):
+        return ("frozenset", frozenset(_strict_key(item) for item in value))
+    kind = next((k for k in (bool, int, float, complex, str, bytes) if isinstance(value, k)), type(value))
+    return (kind.__name__, value)
+
+
+def values_equal(actual: Any, expected: Any, *, float_result: bool = False) -> bool:
+    """Compare like a careful test, and strictly: an ``int`` never equals a ``float`` (nor a ``bool``).
+
+    A float tolerance (``REL_TOL``, ``ABS_TOL``) applies only where the example says float: the expected
+    value is a ``float`` literal (``0.3``), or ``float_result`` (the function is annotated ``-> float``)
+    and the example is a number. So ``10000009.0`` does not pass ``10000000``, nor ``4.0`` pass ``4``.
+    Containers compare element by element under the same rules; never raises for odd values.
+    """
     if isinstance(actual, Opaque):
         return False
-    if isinstance(expected, float) or (isinstance(actual, float) and isinstance(expected, int)):
-        if isinstance(actual, bool) or not isinstance(actual, int | float):
+    if isinstance(expected, float) or (float_result and _is_number(expected) and isinstance(actual, float)):
+        if not _is_number(actual):
             return False
-        if math.isnan(expected) and math.isnan(actual):
-            return True
-        return math.isclose(actual, expected, rel_tol=REL_TOL, abs_tol=ABS_TOL)
-    if isinstance(expected, list | tuple) and type(actual) is type(expected):
-        return len(actual) == len(expected) and all(values_equal(a, e) for a, e in zip(actual, expected, strict=True))
+        try:
+            if math.isnan(expected) or math.isnan(actual):
+                return math.isnan(expected) and math.isnan(actual)
+            return math.isclose(actual, expected, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+        except (OverflowError, ValueError, TypeError):  # an int too large for a float is not this float
+            return False
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(actual) is type(expected) and actual is expected
+    if isinstance(actual, float) and isinstance(expected, int | decimal.Decimal | fractions.Fraction):
+        return False  # the example is exact: a float is not it, however close
+    if isinstance(expected, list | tuple) or isinstance(actual, list | tuple):
+        same_kind = isinstance(expected, list) == isinstance(actual, list) and isinstance(
+            expected, tuple
+        ) == isinstance(actual, tuple)  # a namedtuple's stand-in is a tuple; a list is never a tuple
+        return (
+            same_kind
+            and len(actual) == len(expected)
+            and all(values_equal(a, e, float_result=float_result) for a, e in zip(actual, expected, strict=True))
+        )
     if isinstance(expected, dict) and isinstance(actual, dict):
-        return actual.keys() == expected.keys() and all(values_equal(actual[k], expected[k]) for k in expected)
-    result = actual == expected
+        keys = {_strict_key(k): k for k in actual}
+        return len(keys) == len(actual) == len(expected) and all(
+            _strict_key(k) in keys and values_equal(actual[keys[_strict_key(k)]], v, float_result=float_result)
+            for k, v in expected.items()
+        )
+    if isinstance(expected, set | frozenset) and isinstance(actual, set | frozenset):
+        return {_strict_key(x) for x in actual} == {_strict_key(x) for x in expected}
+    try:
+        result = actual == expected
+    except Exception:
+        return False
     return result if isinstance(result, bool) else bool(result is True)
 
 
 def parse_expected(source: str | None) -> tuple[bool, Any]:
-    """``(True, value)`` when ``source`` is a literal the worker can judge without running code."""
+    """``(True, value)`` when the worker can work out ``source`` without running anyone's code.
+
+    Literals (``ast.literal_eval``), and the constant expressions examples often hold: arithmetic on
+    numbers (``10 ** 18 + 7``, ``-1/3``), ``float('nan')``, ``float('inf')``, containers of those. Sizes
+    are bounded; anything else (a name, a call of the candidate's) is ``(False, None)``: judged in the child.
+    """
     if source is None or len(source) > MAX_LITERAL_CHARS:
         return False, None
     try:
         return True, ast.literal_eval(source)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        pass
+    try:
+        return True, _constant(ast.parse(source.strip(), mode="eval").body, [MAX_NODES])
+    except (_NotConstant, ValueError, SyntaxError, TypeError, MemoryError, RecursionError, ArithmeticError):
         return False, None
+
+
+class _NotConstant(Exception):
+    pass
+
+
+_MAX_BITS = 100_000
+_OPERATORS: dict[type, Any] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.FloorDiv: lambda a, b: a // b,
+    ast.Mod: lambda a, b: a % b,
+}
+_FLOAT_WORDS = {"nan", "inf", "-inf", "+inf", "infinity", "-infinity"}
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float | complex):
+        raise _NotConstant()
+    if isinstance(value, int) and value.bit_length() > _MAX_BITS:
+        raise _NotConstant()
+    return value
+
+
+def _constant(node: ast.AST, budget: list[int]) -> Any:
+    """The value of a constant expression built only of numbers, arithmetic, containers and float('nan')."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _NotConstant()
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        operand = _number(_constant(node.operand, budget))
+        return -operand if isinstance(node.op, ast.USub) else +operand
+    if isinstance(node, ast.BinOp):
+        left, right = _number(_constant(node.left, budget)), _number(_constant(node.right, budget))
+        if isinstance(node.op, ast.Pow):
+            if isinstance(right, int) and isinstance(left, int):
+                if right < 0 or right > _MAX_BITS or abs(left).bit_length() * right > _MAX_BITS:
+                    raise _NotConstant()
+            elif isinstance(left, complex) or isinstance(right, complex) or abs(right) > 1_000:
+                raise _NotConstant()
+            return _number(left**right)
+        operator = _OPERATORS.get(type(node.op))
+        if operator is None:
+            raise _NotConstant()
+        return _number(operator(left, right))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "float" and not node.keywords:
+        word = node.args[0].value if len(node.args) == 1 and isinstance(node.args[0], ast.Constant) else None
+        if isinstance(word, str) and word.strip().lower() in _FLOAT_WORDS:
+            return float(word)
+        raise _NotConstant()
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        items = [_constant(item, budget) for item in node.elts]
+        return (
+            list(items) if isinstance(node, ast.List) else tuple(items) if isinstance(node, ast.Tuple) else set(items)
+        )
+    if isinstance(node, ast.Dict) and all(key is not None for key in node.keys):
+        return {_constant(k, budget): _constant(v, budget) for k, v in zip(node.keys, node.values, strict=True) if k}
+    raise _NotConstant()
 
 
 # Bound at import, before any candidate runs: a candidate that rebinds the builtins does not reach these.
@@ -156,8 +270,18 @@ def encode(
         return ["?", "unencodable value"]
 
 
-def decode(tree: Any, depth: int = 0) -> Any:
-    """Rebuild a value from ``encode``'s output; raises ``ValueError`` for anything malformed."""
+MAX_INT_DIGITS = 100_000
+"""Hex digits of one decoded ``int`` (400,000 bits); parsing hex is linear, so this bounds time too."""
+MAX_PART_DIGITS = 10_000
+"""Hex digits of a ``Fraction``'s parts and characters of a ``Decimal``: normalizing is quadratic."""
+
+
+def decode(tree: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
+    """Rebuild a value from ``encode``'s output; raises ``ValueError`` for anything malformed or too large."""
+    budget = [MAX_NODES] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ValueError("value too large")
     if depth > MAX_DEPTH + 2 or not isinstance(tree, list) or not tree or not isinstance(tree[0], str):
         raise ValueError("malformed value")
     tag, args = tree[0], tree[1:]
@@ -167,26 +291,27 @@ def decode(tree: Any, depth: int = 0) -> Any:
         if tag == "b":
             return args[0] is True
         if tag == "i":
-            return int(args[0], 16)
+            return int(_text(args[0], MAX_INT_DIGITS), 16)
         if tag == "f":
-            return float(args[0])
+            return float(_text(args[0], 64))
         if tag == "c":
-            return complex(float(args[0]), float(args[1]))
+            return complex(float(_text(args[0], 64)), float(_text(args[1], 64)))
         if tag == "s":
             return _text(args[0])
         if tag == "y":
-            return bytes.fromhex(args[0])
+            return bytes.fromhex(_text(args[0]))
         if tag == "D":
-            return decimal.Decimal(_text(args[0]))
+            return decimal.Decimal(_text(args[0], MAX_PART_DIGITS))
         if tag == "Q":
-            return fractions.Fraction(int(args[0], 16), int(args[1], 16))
+            parts = (int(_text(args[0], MAX_PART_DIGITS), 16), int(_text(args[1], MAX_PART_DIGITS), 16))
+            return fractions.Fraction(*parts)
         if tag == "?":
             return Opaque(_text(args[0])[:100])
         items = args[0]
         if not isinstance(items, list):
             raise ValueError("malformed container")
         if tag == "d":
-            return {decode(k, depth + 1): decode(v, depth + 1) for k, v in items}
+            return {decode(k, depth + 1, budget): decode(v, depth + 1, budget) for k, v in items}
         containers: dict[str, Any] = {
             "l": list,
             "L": _ListSubclass,
@@ -195,12 +320,14 @@ def decode(tree: Any, depth: int = 0) -> Any:
             "S": set,
             "F": frozenset,
         }
-        return containers[tag](decode(x, depth + 1) for x in items)
+        return containers[tag](decode(x, depth + 1, budget) for x in items)
     except (IndexError, KeyError, TypeError, ArithmeticError, decimal.InvalidOperation) as exc:
         raise ValueError(f"malformed value: {exc}") from None
 
 
-def _text(item: Any) -> str:
+def _text(item: Any, limit: int | None = None) -> str:
     if not isinstance(item, str):
         raise ValueError("malformed text")
+    if limit is not None and len(item) > limit:
+        raise ValueError("value too large to judge")
     return item

@@ -1,43 +1,37 @@
-"""The warm worker: a long-lived process that forks one child per candidate.
+"""The warm worker: a long-lived process that judges candidates, each forked by its clean zygote.
 
 Started once by ``Sandbox`` (``python -m ncpu.sandbox.worker``) with the harness and common stdlib
-modules already imported, so a candidate costs a ``fork()`` instead of a fresh interpreter. It talks to
-its parent over stdin/stdout with length-prefixed JSON frames. Each candidate's result comes back over a
-private pipe with a random per-run token; anything else (garbage, a missing token, a crash, text on
-stdout) is a failed candidate. Candidate code never runs in this process, only in its forked children.
+modules already imported. Before its first request it forks the zygote (``zygote.py``), which forks
+every candidate in the kernel's namespaces; so a candidate costs a ``fork()`` instead of a fresh
+interpreter, and what it can find in its memory never held another request. The worker talks to its
+parent over stdin/stdout with length-prefixed JSON frames, writes each candidate's request straight to
+that candidate's pipe, and judges its report itself (``judge.py``). Candidate code never runs here.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import importlib
-import json
 import os
 import secrets
-import shutil
 import signal
-import tempfile
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from extraction.check import Check
-from ncpu.sandbox import child
-from ncpu.sandbox.isolation import Isolation, die_with_parent, isolate
-from ncpu.sandbox.judge import for_child, judge_all
-from ncpu.sandbox.protocol import (
-    HEADER,
-    ProtocolError,
-    checks_from_wire,
-    checks_to_wire,
-    read_frame,
-    verdict_to_wire,
-    write_frame,
-)
-from ncpu.sandbox.verdict import Verdict
-from ncpu.sandbox.watch import Outcome, kill_group, settle, watch
+from ncpu.config import SandboxLimits
+from ncpu.sandbox import namespaces, report
+from ncpu.sandbox.isolation import Isolation
+from ncpu.sandbox.judge import as_judged, for_child
+from ncpu.sandbox.protocol import ProtocolError, checks_from_wire, checks_to_wire, read_frame, write_frame
+from ncpu.sandbox.seccomp import Filter, compile_filter
+from ncpu.sandbox.watch import Outcome, ZygoteLost, settle, watch
+from ncpu.sandbox.zygote import Plan, Zygote
 
 # Imported once here so that candidates using them do not pay for the import after each fork.
 _WARM_MODULES = (
@@ -61,228 +55,261 @@ _WARM_MODULES = (
     "string",
     "typing",
 )
-_NOTE_CHARS = 500
 
 
 class _ControlClosed(Exception):
     """The caller went away while a candidate was running."""
 
 
-def _describe_exit(status: int, limits: dict[str, Any]) -> str:
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        if sig == signal.SIGXCPU:
-            return f"timed out: CPU time limit exceeded ({limits['cpu_seconds']} s)"
-        if sig == signal.SIGXFSZ:
-            return f"file size limit exceeded ({limits['file_size_mb']} MiB)"
-        try:
-            name = signal.Signals(sig).name
-        except ValueError:
-            name = "unknown"
-        return f"killed by signal {sig} ({name})"
-    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
-    if code == child.EXIT_MEMORY:
-        return f"memory limit exceeded ({limits['memory_mb']} MiB)"
-    if code == child.EXIT_SETUP:
-        return "the sandbox could not set up the candidate process"
-    return f"exited with status {code} before reporting a result"
-
-
-def _failed(total: int, error: str, outcome: Outcome) -> dict[str, Any]:
-    notes: tuple[str, ...] = ()
-    if outcome.output:
-        text = outcome.output.decode("utf-8", "replace")
-        notes = (f"output: {text[:_NOTE_CHARS]}{'...' if len(text) > _NOTE_CHARS else ''}",)
-    verdict = Verdict(results=(), total=total, error=error, seconds=outcome.seconds, notes=notes)
-    return {"index": None, "verdict": verdict_to_wire(verdict)}
-
-
-def _message(result: bytes, token: str) -> dict[str, Any] | None:
-    """The child's report if it is exactly one frame holding a JSON object with this run's token."""
-    if len(result) < HEADER.size or HEADER.unpack(result[: HEADER.size])[0] != len(result) - HEADER.size:
-        return None  # nothing, a short frame, or bytes before or after it: not what the harness writes
-    try:
-        message = json.loads(result[HEADER.size :])
-    except ValueError:
-        return None
-    if not isinstance(message, dict) or message.pop("token", None) != token:
-        return None
-    return message
-
-
-def _judged(message: dict[str, Any], checks: list[Check], seconds: float) -> Verdict:
-    """Turn the child's observations into a verdict here, outside the candidate's process."""
-    total = len(checks)
-    error = message.get("error")
-    if error is not None:
-        return Verdict.failed(total, str(error)[:1000], seconds)
-    try:
-        results = judge_all(checks, message.get("observations"))
-    except ValueError as exc:
-        return Verdict.failed(total, str(exc), seconds)
-    return Verdict(results=results, total=total, seconds=seconds)
-
-
-def _response(outcome: Outcome, token: str, request: dict[str, Any]) -> dict[str, Any]:
-    limits = request["limits"]
-    total = len(request["checks"])
-    stopped = {
-        "timeout": f"timed out after {float(limits['wall_seconds'])!r} s",
-        "output": f"output limit exceeded ({int(limits['output_bytes'])} bytes)",
-        "result": "result too large",
-        "cancelled": "cancelled",
-    }
-    if outcome.stopped is not None:
-        return _failed(total, stopped.get(outcome.stopped, outcome.stopped), outcome)
-    message = _message(outcome.result, token)
-    if message is None:
-        status = outcome.status or 0
-        if outcome.result and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
-            return _failed(total, "the candidate tampered with the result channel", outcome)
-        return _failed(total, _describe_exit(status, limits), outcome)
-    index = message.get("index")
-    if request["op"] == "first" and index is None:
-        return {"index": None}
-    if type(index) is not int:
-        return _failed(total, "malformed result from the sandbox", outcome)
-    verdict = _judged(message, checks_from_wire(request["checks"]), outcome.seconds)
-    if request["op"] == "first" and not verdict.ok:
-        return {"index": None}  # the child believed a pass that the judge outside does not
-    return {"index": index, "verdict": verdict_to_wire(verdict)}
-
-
-def _for_child(request: dict[str, Any]) -> dict[str, Any]:
-    """What the child is told: for a single candidate, no expected outcome the worker judges itself."""
-    if request.get("op") != "verify":
-        return request  # a batch of cheap candidates needs them to pick one; the worker re-judges it
-    checks = [for_child(check) for check in checks_from_wire(request["checks"])]
-    return {**request, "checks": checks_to_wire(checks)}
-
-
 @dataclass(slots=True)
 class _Spare:
-    """A child forked ahead of time, prepared and waiting for its request."""
+    """The worker's ends of the next candidate's pipes (the zygote forked it; it waits for its request)."""
 
-    pid: int
-    workdir: str
-    token: str
+    number: int
     request_w: int
     result_r: int
     output_r: int
 
-    @classmethod
-    def fork(cls) -> _Spare:
-        workdir = tempfile.mkdtemp(prefix="ncpu-candidate-")
-        token = secrets.token_hex(16)
-        request_r, request_w = os.pipe()
-        result_r, result_w = os.pipe()
-        output_r, output_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the candidate; never returns
-            child.run_candidate(workdir, (request_r, result_w, output_w), token)
-        for fd in (request_r, result_w, output_w):
-            os.close(fd)
-        return cls(pid, workdir, token, request_w, result_r, output_r)
-
-    def discard(self) -> None:
-        """Kill and reap an unused spare."""
-        kill_group(self.pid)
-        os.waitpid(self.pid, 0)
-        self.close()
-
     def close(self) -> None:
         for fd in (self.request_w, self.result_r, self.output_r):
             if fd >= 0:
-                os.close(fd)
+                with contextlib.suppress(OSError):
+                    os.close(fd)
         self.request_w = self.result_r = self.output_r = -1
-        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def run_request(
-    request: dict[str, Any], spare: _Spare, control_fd: int, ns_init: bool
-) -> tuple[dict[str, Any], Callable[[], None]]:
-    """Hand one request to the spare child; return the response and a cleanup to run after replying."""
-    limits = request["limits"]
-    deadline = time.monotonic() + float(limits["wall_seconds"])
-    outcome: Outcome | None = None
+class Runner:
+    """Runs one candidate at a time through the zygote; always keeps the next one forked and waiting."""
 
-    def cleanup() -> None:
-        if outcome is not None:
-            settle(outcome, ns_init)
-        spare.close()
+    def __init__(self, zygote: Zygote, control_fd: int) -> None:
+        self.zygote = zygote
+        self.control_fd = control_fd
+        self.last: Outcome | None = None
+        self.spare = self._spawn()
 
-    try:
-        with contextlib.suppress(BrokenPipeError):  # it died early: its exit status tells why
-            write_frame(spare.request_w, _for_child(request))
-        os.close(spare.request_w)
-        spare.request_w = -1  # its number may be reused before close() runs
-        pipes = (spare.result_r, spare.output_r, control_fd)
-        accept: Callable[[bytes], bool] = lambda data: _message(data, spare.token) is not None  # noqa: E731
-        outcome = watch(spare.pid, pipes, deadline, int(limits["output_bytes"]), accept, ns_init)
-    except BaseException:
-        cleanup()
-        raise
-    if outcome.stopped == "closed":
-        cleanup()
-        raise _ControlClosed()
-    return _response(outcome, spare.token, request), cleanup
+    def _spawn(self) -> _Spare:
+        request_r, request_w = os.pipe()
+        result_r, result_w = os.pipe()
+        output_r, output_w = os.pipe()
+        try:
+            number = self.zygote.spawn((request_r, result_w, output_w))
+        finally:
+            for fd in (request_r, result_w, output_w):
+                os.close(fd)
+        return _Spare(number, request_w, result_r, output_r)
+
+    def run(self, request: dict[str, Any], deadline: float) -> tuple[Outcome, str]:
+        """Hand ``request`` (what the candidate may see) to the waiting candidate; watch it to the end."""
+        if self.last is not None:  # the previous candidate's exit, then a fresh fork for this one
+            self.next()
+        spare, token = self.spare, secrets.token_hex(16)
+        outcome = Outcome(spare.number, stopped="error")  # until watch() says otherwise
+        try:
+            with contextlib.suppress(BrokenPipeError):  # it died early: its exit status tells why
+                write_frame(spare.request_w, {**request, "token": token})
+            os.close(spare.request_w)
+            spare.request_w = -1
+            pipes = (spare.result_r, spare.output_r, self.control_fd)
+            cap = int(request["limits"]["output_bytes"])
+            accept = lambda data: report.parse(data, token) is not None  # noqa: E731
+            outcome = watch(self.zygote, spare.number, pipes, deadline, cap, accept)
+        finally:
+            spare.close()
+            self.last = outcome  # whatever happened, the next run gets a fresh candidate
+        if outcome.stopped == "closed":
+            raise _ControlClosed()
+        return outcome, token
+
+    def next(self) -> None:
+        """Fork the next candidate (after replying: off the latency).
+
+        A candidate killed after a clean report is not waited for (its teardown overlaps the next fork);
+        one stopped by a limit is, so that a zygote that stopped answering is found out (``ZygoteLost``).
+        """
+        if self.last is not None:
+            last, self.last = self.last, None
+            self.spare = self._spawn()
+            if last.stopped is not None:
+                settle(self.zygote, last)
 
 
-def serve(in_fd: int, out_fd: int, description: str, ns_init: bool) -> None:
+def _candidate_request(checks: Sequence[Check], limits: dict[str, Any], program: str) -> dict[str, Any]:
+    """What one candidate is told: no expected outcome of a check the worker judges itself."""
+    return {"program": program, "checks": checks_to_wire([for_child(c) for c in checks]), "limits": limits}
+
+
+def handle(request: dict[str, Any], runner: Runner, isolation: Isolation) -> dict[str, Any]:
+    """Answer one ``verify`` or ``first`` request (each program in a fresh candidate, judged here)."""
+    checks = [as_judged(check) for check in checks_from_wire(request["checks"])]
+    programs: Sequence[str] = request["programs"]
+    if isolation.mode == "refused":
+        return report.failed(len(checks), isolation.refusal)
+    deadline = time.monotonic() + float(request["limits"]["wall_seconds"])
+    first = request["op"] == "first"
+    for index, program in enumerate(programs):
+        outcome, token = runner.run(_candidate_request(checks, request["limits"], program), deadline)
+        response = report.response(outcome, token, checks, request["limits"], program)
+        if not first:
+            return response
+        verdict = response.get("verdict")
+        if isinstance(verdict, dict) and verdict.get("error") is None and report.passed(response, len(checks)):
+            return {**response, "index": index}
+        if outcome.stopped is not None:  # out of time for the whole batch, or cancelled
+            break
+    return {"index": None}
+
+
+def serve(in_fd: int, out_fd: int, runner: Runner, isolation: Isolation) -> None:
     """Answer requests until the caller closes the channel."""
-    write_frame(out_fd, {"ready": True, "isolation": description})
-    spare = _Spare.fork()
+    write_frame(out_fd, {"ready": True, "isolation": isolation.to_wire()})
     while True:
         try:
             request = read_frame(in_fd)
         except ProtocolError:
-            spare.discard()
             return
         if request.get("op") == "cancel":  # arrived after its candidate had already finished
             continue
-        cleanup: Callable[[], None] | None = None
         try:
-            response, cleanup = run_request(request, spare, in_fd, ns_init)
+            response = handle(request, runner, isolation)
         except _ControlClosed:
             return
+        except ZygoteLost:
+            write_frame(out_fd, {"done": True, **report.failed(len(request.get("checks", [])), report.LOST)})
+            return  # the caller starts a fresh worker: a new zygote must not come from this heap
         except Exception as exc:
-            error = f"sandbox error: {type(exc).__name__}: {exc}"
-            response = {
-                "index": None,
-                "verdict": verdict_to_wire(Verdict.failed(len(request.get("checks", [])), error)),
-            }
+            response = report.failed(len(request.get("checks", [])), f"sandbox error: {type(exc).__name__}: {exc}")
         write_frame(out_fd, {"done": True, **response})
-        # The next fork, reaping and removing the temp dir all stay off the caller's latency. Forking
-        # before reaping is safe: everything left in the namespace was already killed in watch().
-        spare = _Spare.fork()
-        if cleanup is not None:
-            cleanup()
+        try:
+            runner.next()
+        except ZygoteLost:
+            return
+
+
+def python_paths() -> tuple[str, ...]:
+    """The Python installation candidates may read: the prefixes (stdlib) and site-packages in ``sys.path``.
+
+    Not the other entries of ``sys.path`` (the project, an editable install's source): the worker has
+    imported what candidates need from there before the zygote was forked.
+    """
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    paths.update(p for p in sys.path if p.rstrip(os.sep).endswith(("site-packages", "dist-packages")))
+    return tuple(sorted(p for p in paths if os.path.isabs(p) and p != os.sep))
+
+
+def _plan(refuse: frozenset[str], seccomp_filter: Filter | None) -> Plan:
+    extra = [p for p in os.environ.get("NCPU_SANDBOX_READONLY", "").split(os.pathsep) if p]
+    binds, links = namespaces.plan_mounts((*namespaces.SYSTEM_PATHS, *python_paths(), *extra))
+    return Plan(
+        allow_network=os.environ.get("NCPU_SANDBOX_NETWORK") == "1",
+        binds=tuple(binds),
+        links=tuple(links),
+        readable=tuple(extra),
+        tmp_mb=int(os.environ.get("NCPU_SANDBOX_TMP_MB", "64")),
+        host_tmp=os.environ.get("NCPU_SANDBOX_HOST_TMP", "/tmp"),
+        filter=seccomp_filter,
+        refuse=refuse,
+        hook=os.environ.get("NCPU_SANDBOX_TEST_NO_HOOK") != "1",
+    )
+
+
+def _start(plan: Plan) -> tuple[Zygote, Plan]:
+    """The zygote, in namespaces when the kernel allows them, else without (and ``ready`` says why)."""
+    zygote = Zygote.start(plan)
+    failed = zygote.ready.get("failed")
+    if failed:  # got part of the way: start over without namespaces
+        zygote.close()
+        plan = dataclasses.replace(plan, refuse=plan.refuse | {"user_ns"})
+        zygote = Zygote.start(plan)
+        zygote.ready["reason"] = f"the sandbox could not be set up ({str(failed)[:300]})"
+    return zygote, plan
+
+
+def _probe(runner: Runner) -> dict[str, Any]:
+    """What a candidate sees of its own confinement (seccomp mode, no_new_privs, capabilities)."""
+    limits = dataclasses.asdict(SandboxLimits(wall_seconds=10.0))
+    outcome, token = runner.run({"op": "probe", "limits": limits}, time.monotonic() + 10.0)
+    return report.parse(outcome.result, token) or {}
+
+
+def _isolation(zygote: Zygote, plan: Plan, probe: dict[str, Any], why: str) -> Isolation:
+    in_ns = zygote.ready.get("namespaces") is True
+    reasons = [str(zygote.ready.get("reason", "")), why]
+    return Isolation(
+        user_ns=in_ns,
+        mount_ns=in_ns,
+        pid_ns=in_ns,
+        net_ns=in_ns and not plan.allow_network,
+        ipc_ns=in_ns,
+        uts_ns=in_ns,
+        proc=zygote.ready.get("proc") is True,
+        seccomp=probe.get("seccomp") == 2,
+        no_new_privs=probe.get("no_new_privs") == 1,
+        no_capabilities=probe.get("capabilities") == 0,
+        network_allowed=plan.allow_network,
+        allow_unsafe=os.environ.get("NCPU_SANDBOX_ALLOW_UNSAFE") == "1",
+        reason="; ".join(r for r in reasons if r),
+    )
+
+
+def _ready(plan: Plan, why: str, control_fd: int) -> tuple[Zygote, Runner, Isolation]:
+    """A zygote whose candidates can be sealed as planned, else one with less (and ``reason`` says why).
+
+    A probe candidate that cannot seal itself (a kernel that refuses the filter or a mount) steps down:
+    first without the seccomp filter, then without namespaces. The worker has seen no request yet, so
+    each new zygote is as clean as the first.
+    """
+    reasons = [why] if why else []
+    while True:
+        zygote, plan = _start(plan)
+        runner = Runner(zygote, control_fd)
+        try:
+            probe = _probe(runner)
+        except ZygoteLost:
+            probe = {}
+        last_step = {"seccomp", "user_ns"} <= plan.refuse
+        if probe or last_step:
+            isolation = _isolation(zygote, plan, probe, "; ".join(reasons))
+            runner.next()
+            return zygote, runner, isolation
+        zygote.close()
+        step = "seccomp" if "seccomp" not in plan.refuse else "user_ns"
+        reasons.append(f"a candidate could not be sealed ({'seccomp filter' if step == 'seccomp' else 'namespaces'})")
+        plan = dataclasses.replace(plan, refuse=plan.refuse | {step})
 
 
 def main() -> None:
-    """Isolate this process, warm it up, and serve (as init of a new PID namespace when we got one)."""
+    """Warm up, start the zygote (before any request: its memory stays clean), and serve."""
     # The channel moves to bare fds; 0 and 1 become /dev/null so that stray prints cannot corrupt it.
     in_fd, out_fd = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     os.close(devnull)
-    if os.environ.get("NCPU_SANDBOX_NAMESPACES") == "0":
-        isolation = Isolation("none: namespaces turned off (NCPU_SANDBOX_NAMESPACES=0); network access is not blocked")
-    else:
-        isolation = isolate(allow_network=os.environ.get("NCPU_SANDBOX_NETWORK") == "1")
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    refuse = frozenset(p for p in os.environ.get("NCPU_SANDBOX_TEST_REFUSE", "").split(",") if p)
+    if os.environ.get("NCPU_SANDBOX_NAMESPACES") == "0":  # an escape hatch for kernels that misbehave
+        refuse |= {"user_ns"}
     for name in _WARM_MODULES:
         importlib.import_module(name)
+    namespaces.libc()
+    seccomp_filter, why = (None, "seccomp refused for a test") if "seccomp" in refuse else compile_filter()
+    if "filter" in refuse:  # tests: a kernel that takes no filter (an invalid program is refused with EINVAL)
+        seccomp_filter = Filter(bytes(8))
+    plan = _plan(refuse, seccomp_filter)
     gc.freeze()  # the warm heap is never collected in a child, so fewer copy-on-write page faults
-    if isolation.pid_namespace:
-        pid = os.fork()
-        if pid:  # only waits, so that the caller's kill of our process group reaches the namespace
-            os.close(in_fd)
-            os.close(out_fd)
-            status = os.waitpid(pid, 0)[1]
-            os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
-        die_with_parent()
-    serve(in_fd, out_fd, isolation.description, ns_init=isolation.pid_namespace and os.getpid() == 1)
+    zygote, runner, isolation = _ready(plan, why, in_fd)
+    # From here on the heap holds requests: no /proc/<pid>/mem or environ for a process without
+    # CAP_SYS_PTRACE (it matters where candidates share our uid: no user namespace). Not before: the
+    # zygote's helper inherits it, and an unprivileged worker must still write its id maps.
+    with contextlib.suppress(AttributeError, OSError):
+        namespaces.not_dumpable()
+    try:
+        serve(in_fd, out_fd, runner, isolation)
+    finally:
+        zygote.close()
+    with contextlib.suppress(ChildProcessError):  # the zygote's helper, if any is left
+        while os.waitpid(-1, 0)[0] > 0:
+            pass
 
 
 if __name__ == "__main__":

@@ -143,9 +143,11 @@ def test_no_network_to_a_loopback_listener(box: Sandbox) -> None:
 def test_no_network_even_past_the_audit_hook(box: Sandbox) -> None:
     if box.isolation.startswith("none"):
         pytest.skip(f"no network isolation here: {box.isolation}")
-    body = "import socket\n    return socket.if_nameindex()"
-    verdict = box.verify(f"def f(x):\n    {body}\n", [Check("doctest", "f(0)", "[(1, 'lo')]")])
-    assert verdict.ok, verdict  # a fresh namespace has only a loopback interface (and it is down)
+    body = (
+        "import socket\n    try:\n        return socket.if_nameindex()\n    except PermissionError:\n        return []"
+    )
+    verdict = box.verify(f"def f(x):\n    {body}\n", [Check("doctest", "f(0)", "[]")])
+    assert verdict.ok, verdict  # netlink is refused by seccomp (and the namespace has only a loopback)
 
 
 def test_no_writes_outside_the_temp_dir(box: Sandbox, tmp_path: Path) -> None:
@@ -165,16 +167,23 @@ def test_no_writes_outside_the_temp_dir(box: Sandbox, tmp_path: Path) -> None:
     ]
     for attempt in attempts:
         _, text = _run(box, f"{attempt}\n    return 2 * x")
-        assert "outside the temp dir" in text, attempt
+        # The audit hook's message or, for this path under /tmp (the candidate's own tmpfs), not there.
+        assert "outside the temp dir" in text or "No such file" in text, attempt
     assert sorted(p.name for p in tmp_path.iterdir()) == ["existing.txt"]
     assert existing.read_text() == "keep"
 
 
 def test_without_namespaces_the_limits_still_hold(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The degraded mode (what a non-root user without user namespaces gets): said so, and still contained."""
+    """The degraded mode (what a user without user namespaces gets): refused unless opted in, then best effort."""
     monkeypatch.setenv("NCPU_SANDBOX_NAMESPACES", "0")
     with attack_sandbox(WALL) as sandbox:
-        assert sandbox.isolation.startswith("none:")
+        assert sandbox.isolation.startswith("none: verification refused")
+        verdict = sandbox.verify(GOOD, CHECKS)
+        assert not verdict.ok and "--unsafe-sandbox" in (verdict.error or "")
+    limits = SandboxLimits(wall_seconds=WALL, memory_mb=256, output_bytes=4096, allow_unsafe=True)
+    with Sandbox(limits) as sandbox:
+        assert sandbox.isolation.startswith("none: best-effort")
+        assert sandbox.isolation_details.mode == "best-effort"
         assert sandbox.verify(GOOD, CHECKS).ok
         _, text = _run(sandbox, "while True: pass")
         assert "timed out" in text

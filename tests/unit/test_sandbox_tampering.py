@@ -91,7 +91,7 @@ def test_the_expected_values_never_reach_the_candidate(box: Sandbox) -> None:
 )
 def test_plain_values_still_compare_as_before(box: Sandbox, body: str, expected: str) -> None:
     verdict = box.verify(f"def f(x):\n    {body}\n", [Check("doctest", "f(4)", expected)])
-    assert verdict.ok, verdict  # ``float('nan')`` and ``10 ** 5000`` are not literals: judged in the child
+    assert verdict.ok, verdict  # ``float('nan')`` and ``10 ** 5000`` are constant expressions: judged outside
 
 
 def test_self_containing_and_huge_values_fail_cleanly(box: Sandbox) -> None:
@@ -161,7 +161,8 @@ def test_no_reading_outside_the_temp_dir(box: Sandbox, tmp_path: Path) -> None:
     try:
         for target in (secret, ROOT / "pyproject.toml", f"/proc/{os.getpid()}/environ", "/etc/passwd"):
             _, text = _failed(box, f"def f(x):\n    return open({str(target)!r}, 'rb').read()\n")
-            assert "reading outside the temp dir is not allowed" in text, target
+            # The audit hook's message, or (a path under /tmp, which is the candidate's own tmpfs) absent.
+            assert "reading outside the temp dir is not allowed" in text or "No such file" in text, target
         for listing in (f"os.listdir({str(_home())!r})", f"list(os.scandir({str(ROOT)!r}))"):
             _, text = _failed(box, f"import os\ndef f(x):\n    return {listing}\n")
             assert "reading outside the temp dir is not allowed" in text, listing

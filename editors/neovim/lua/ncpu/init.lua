@@ -18,6 +18,7 @@
 ---@field maxSeconds? number Wall-clock seconds per solve (default 300).
 ---@field wallSeconds? number Sandbox wall-clock limit per candidate (default 5).
 ---@field memoryMb? integer Sandbox memory limit per candidate, MiB (default 1024).
+---@field unsafeSandbox? boolean Verify where the OS refuses the sandbox's kernel boundary, best effort (default false).
 ---@field storePath? string Store directory; unset uses the user cache directory.
 ---@field offerUnverified? boolean Offer marked unverified bodies for stubs without examples (default false).
 ---@field idleUnloadSeconds? number Free the model after this long without a solve; 0 keeps it (default 600).

@@ -25,6 +25,7 @@ export interface ServerSettings {
     maxSeconds?: number;
     wallSeconds?: number;
     memoryMb?: number;
+    unsafeSandbox?: boolean;
     storePath?: string;
     offerUnverified?: boolean;
     idleUnloadSeconds?: number;
@@ -49,6 +50,7 @@ export const SERVER_KEYS: readonly (keyof ServerSettings)[] = [
     'maxSeconds',
     'wallSeconds',
     'memoryMb',
+    'unsafeSandbox',
     'storePath',
     'offerUnverified',
     'idleUnloadSeconds',

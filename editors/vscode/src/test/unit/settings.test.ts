@@ -78,6 +78,7 @@ describe('serverSettings', () => {
                 'offerUnverified',
                 'requestTimeout',
                 'storePath',
+                'unsafeSandbox',
                 'wallSeconds',
             ],
         );
