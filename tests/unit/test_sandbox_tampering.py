@@ -165,7 +165,8 @@ def test_no_reading_outside_the_temp_dir(box: Sandbox, tmp_path: Path) -> None:
             assert "reading outside the temp dir is not allowed" in text or "No such file" in text, target
         for listing in (f"os.listdir({str(_home())!r})", f"list(os.scandir({str(ROOT)!r}))"):
             _, text = _failed(box, f"import os\ndef f(x):\n    return {listing}\n")
-            assert "reading outside the temp dir is not allowed" in text, listing
+            # A checkout under /tmp is hidden by the candidate's own tmpfs there: it does not exist.
+            assert "reading outside the temp dir is not allowed" in text or "No such file" in text, listing
     finally:
         del os.environ["NCPU_TEST_TOKEN"]
     # What a pure function needs still works: the stdlib, randomness, its own temp dir.
@@ -181,7 +182,7 @@ def test_no_writes_to_the_home_dir_or_the_project(box: Sandbox) -> None:
     try:
         for target in targets:
             _, text = _failed(box, f"def f(x):\n    open({str(target)!r}, 'w').write('x')\n    return 2 * x\n")
-            assert "outside the temp dir" in text
+            assert "outside the temp dir" in text or "No such file" in text, target
         assert not any(target.exists() for target in targets)
     finally:
         for target in targets:
