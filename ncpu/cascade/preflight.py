@@ -1,6 +1,8 @@
 """Before any model call: can a body pass at all? The module as written must import, and the examples run.
 
-A stub whose module fails to import (a missing package, a relative import the sandbox cannot resolve, a
+A sandbox that refuses to run candidates here (no user namespaces, no seccomp, and no opt-in to the
+best-effort mode) refuses every candidate; that is said once, before any model call. A stub whose module
+fails to import (a missing package, a relative import the sandbox cannot resolve, a
 syntax error elsewhere in the file) fails every candidate for a reason no body can fix; without this
 check the cascade spent its whole budget on each such stub (7 minutes for 3 stubs). The module is run once,
 as the user wrote it, against the checks: a load failure, or an example whose own setup cannot import,
@@ -28,6 +30,9 @@ def preflight(problem: Problem, sandbox: Sandbox, cancel: CancelToken | None = N
     """Why no body can pass, in one line for the user; ``None`` when the solve may go on."""
     if not problem.checks:
         return None
+    isolation = sandbox.isolation_details
+    if isolation.mode == "refused":  # every candidate would fail: say why once, before any model call
+        return isolation.refusal
     verdict = sandbox.verify(problem.source, problem.checks, cancel=cancel)
     where = str(problem.path) if problem.path is not None else "the module"
     if verdict.error is not None and _UNFIXABLE.search(verdict.error):

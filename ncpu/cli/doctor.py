@@ -214,23 +214,19 @@ def _sandbox(settings: Settings) -> list[Row]:
 
     sandbox = Sandbox(settings.sandbox)
     try:
+        isolation = sandbox.isolation_details
         check = Check(origin="doctest", call="double(2)", expected="4", line=1)
         verdict = sandbox.verify("def double(x):\n    return 2 * x\n", [check])
-        isolation = sandbox.isolation
     finally:
         sandbox.close()
+    fix = "allow unprivileged user namespaces and seccomp (docs/security.md), or opt in with --unsafe-sandbox"
+    if isolation.mode == "refused":
+        return [Row("sandbox", "fail", isolation.refusal, fix)]
     if not verdict.ok:
         return [Row("sandbox", "fail", f"a correct candidate failed: {verdict.summary()}", "see docs/security.md")]
-    if isolation.startswith("none:"):
-        return [
-            Row(
-                "sandbox",
-                "warn",
-                f"isolation reduced: {isolation[5:].strip()}",
-                "run where user namespaces are allowed (sysctl kernel.unprivileged_userns_clone=1); docs/security.md",
-            )
-        ]
-    return [Row("sandbox", "ok", f"isolation: {isolation}")]
+    if isolation.mode == "best-effort":
+        return [Row("sandbox", "warn", f"best-effort isolation (opted in): {isolation.description}", fix)]
+    return [Row("sandbox", "ok", f"kernel boundary: {isolation.description}")]
 
 
 def _store(settings: Settings) -> list[Row]:

@@ -79,3 +79,13 @@ def test_the_time_budget_stops_a_generation_in_flight_and_says_so(sandbox: Sandb
     solution = Engine(settings, sandbox=sandbox, backends=[backend]).solve(problem)
     assert time.monotonic() - started < 3.0
     assert solution.status == "failed" and "the time budget (1 s) ran out" in solution.message
+
+
+def test_a_sandbox_that_refuses_is_said_once_before_any_model_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NCPU_SANDBOX_TEST_REFUSE", "user_ns")
+    with Sandbox() as refusing:
+        status, message, requests = _solve(STUB.format(head=""), refusing, tmp_path)
+    assert status == "failed" and requests == 0
+    assert message.startswith("sandbox refused to run the candidate") and "--unsafe-sandbox" in message

@@ -77,3 +77,13 @@ def test_the_table_for_people(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["doctor", "--backend", "fake", "--model", str(script), "--store", str(tmp_path / "s")]) == 0
     out = capsys.readouterr().out
     assert "ncpu doctor" in out and "model host" in out and "sandbox" in out
+
+
+def test_a_refusing_sandbox_fails_its_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NCPU_SANDBOX_TEST_REFUSE", "user_ns")
+    code, report = _doctor(tmp_path, capsys)
+    rows = {row["check"]: row for row in report["rows"]}  # type: ignore[attr-defined]
+    assert code == 1 and rows["sandbox"]["status"] == "fail"
+    assert "--unsafe-sandbox" in rows["sandbox"]["fix"]
