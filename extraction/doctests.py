@@ -166,9 +166,9 @@ def _check(
         if stateful and is_expression(source) and not _is_statement_only(source):
             return Check("doctest", source, "", "output", setup, line, text)  # doctest expects no output
         return None
-    if not is_expression(source):
-        return None
     options = _options(example)
+    if not is_expression(source):  # a statement that prints (``>>> for line in lines: print(line)``)
+        return Check("doctest", source, example.want, "output", setup, line, text, options=options)
     compared = _comparison(source)
     if compared is not None and literal_source(want) is None and not options:
         # `>>> f(x) == y` followed by prose, not by the output "True".

@@ -87,8 +87,14 @@ def observe(namespace: dict[str, Any], check: Check) -> dict[str, Any]:
         return {"passed": True}
     stdout = io.StringIO()
     try:
+        try:
+            code = compile(check.call, "<check>", "eval")
+        except SyntaxError:
+            if check.mode != "output":
+                raise
+            code = compile(check.call, "<check>", "exec")  # ``>>> for x in xs: print(x)``: only its output counts
         with contextlib.redirect_stdout(stdout):
-            actual = eval(compile(check.call, "<check>", "eval"), scope)
+            actual = eval(code, scope)
     except BaseException as exc:
         return {"raised": _describe_exception(exc), "names": [cls.__name__ for cls in type(exc).__mro__]}
     if check.mode == "value" and check.expected is not None and not judged_outside(check)[0]:
