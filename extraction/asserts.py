@@ -22,7 +22,8 @@ AssertOrigin = Literal["assert", "doctest", "workspace_test"]
 _MODULES = frozenset({"math", "cmath", "pytest", "decimal", "fractions", "statistics", "re", "collections"})
 
 
-def _calls(node: ast.AST, name: str) -> bool:
+def calls_name(node: ast.AST, name: str) -> bool:
+    """Whether ``node`` contains a call of ``name`` (``name(...)`` or ``obj.name(...)``)."""
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
             func = sub.func
@@ -71,7 +72,7 @@ def assert_check(
 ) -> Check | None:
     """The check an ``assert`` states about ``name``, or ``None`` when it does not call it."""
     test = statement.test
-    if not _calls(test, name):
+    if not calls_name(test, name):
         return None
     if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
         left, right = test.left, test.comparators[0]

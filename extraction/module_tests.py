@@ -19,17 +19,6 @@ MAX_TEST_FILES = 2_000
 _SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox", "build"}
 
 
-def _calls_name(node: ast.AST, name: str) -> bool:
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Call):
-            func = sub.func
-            if (isinstance(func, ast.Name) and func.id == name) or (
-                isinstance(func, ast.Attribute) and func.attr == name
-            ):
-                return True
-    return False
-
-
 _TOP_LEVEL_ASSERT = re.compile(r"^assert\b", re.MULTILINE)
 
 

@@ -19,9 +19,7 @@ from extraction.check import Check
 from extraction.values import call_prefix, expected_source, literal_call, literal_source
 
 _ARROWS = ("==>", "->", "=>", "➞", "→", "==", "=")
-_LEAD = re.compile(
-    r"^\s*(?:[-*•]\s*|\d+[.)]\s*|(?:(?:examples?|for example|ex)\b|e\.g\.)\s*[:,]?\s*)*", re.IGNORECASE
-)
+_LEAD = re.compile(r"^\s*(?:[-*•]\s*|\d+[.)]\s*|(?:(?:examples?|for example|ex)\b|e\.g\.)\s*[:,]?\s*)*", re.IGNORECASE)
 _PROSE = re.compile(
     r"^\s*(?:returns?|should\s+(?:return|be|give|output|yield)|gives?|is|evaluates\s+to)\s+(?P<rhs>.+)$"
 )
@@ -155,7 +153,7 @@ def _input_args(text: str, params: Sequence[str]) -> str | None:
 
 
 def _for_check(line: str, name: str, params: Sequence[str], lineno: int | None) -> Check | None:
-    """"For x = 5, the output should be 3" (also with words between the values and "the output")."""
+    """ "For x = 5, the output should be 3" (also with words between the values and "the output")."""
     for pattern in (_FOR, _FOR_LOOSE):
         found = pattern.search(line)
         if not found:

@@ -18,6 +18,7 @@ import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from extraction.asserts import calls_name
 from extraction.check import Check
 
 MAX_CASES = 64
@@ -172,17 +173,6 @@ def is_testcase(node: ast.ClassDef) -> bool:
     return any(_decorator_name(base).rsplit(".", 1)[-1] == "TestCase" for base in node.bases)
 
 
-def _calls(node: ast.AST, name: str) -> bool:
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Call):
-            func = sub.func
-            if (isinstance(func, ast.Name) and func.id == name) or (
-                isinstance(func, ast.Attribute) and func.attr == name
-            ):
-                return True
-    return False
-
-
 def tests_calling(
     tree: ast.Module,
     test_file: Path,
@@ -195,15 +185,15 @@ def tests_calling(
     found = WorkspaceTests()
     base_setup = (*setup, *helpers)
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test") and _calls(node, name):
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test") and calls_name(node, name):
             _add_test(found, node, test_file, base_setup, fixtures, owner=None)
         elif (
             isinstance(node, ast.ClassDef)
             and (node.name.startswith("Test") or is_testcase(node))
-            and _calls(node, name)
+            and calls_name(node, name)
         ):
             for member in node.body:
-                if isinstance(member, ast.FunctionDef) and member.name.startswith("test") and _calls(member, name):
+                if isinstance(member, ast.FunctionDef) and member.name.startswith("test") and calls_name(member, name):
                     _add_test(found, member, test_file, base_setup, fixtures, owner=node)
     return found
 
