@@ -153,7 +153,7 @@ def _input_args(text: str, params: Sequence[str]) -> str | None:
 
 
 def _for_check(line: str, name: str, params: Sequence[str], lineno: int | None) -> Check | None:
-    """ "For x = 5, the output should be 3" (also with words between the values and "the output")."""
+    """Checks written "For x = 5, the output should be 3" (also with words between the values and "the output")."""
     for pattern in (_FOR, _FOR_LOOSE):
         found = pattern.search(line)
         if not found:

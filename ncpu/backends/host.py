@@ -42,7 +42,9 @@ NATIVE_BACKENDS = frozenset({"llama_cpp", "transformers"})
 _CANCEL_GRACE = 3.0
 """Seconds a cancelled operation may take to stop before the host is killed (and restarted when needed)."""
 _LOAD_TIMEOUT = 600.0
-_POLL = 0.02
+_POLL = 0.05
+"""How often a wait looks at its cancel token and time limit. With neither it sleeps until the answer: on a
+2-core machine every wake-up of this process preempts one of llama.cpp's threads, which all wait for it."""
 _LOG_TAIL = 4096
 
 T = TypeVar("T")
@@ -157,7 +159,7 @@ class _HostProcess:
         started = time.monotonic()
         while True:
             try:
-                reply = self.replies.get(timeout=_POLL)
+                reply = self.replies.get(timeout=_POLL if cancel is not None or timeout is not None else None)
             except queue.Empty:
                 now = time.monotonic()
                 if cancel is not None and cancel.cancelled and cancelled_at is None:

@@ -67,9 +67,14 @@ def as_judged(check: Check) -> Check:
 
 
 def for_child(check: Check) -> Check:
-    """The check as the candidate's process sees it: without the expected outcome when judged outside."""
+    """The check as the candidate's process sees it: only what it must run, never what the user wrote.
+
+    ``text`` (the example as written, ``>>> f(2)`` / ``4``) and ``path`` would hand the answer over as surely
+    as ``expected``; the worker keeps them for messages. The expected outcome goes too when judged outside.
+    """
     outside, _ = judged_outside(check)
-    return dataclasses.replace(check, expected=None) if outside else check
+    blind = dataclasses.replace(check, text="", path=None)
+    return dataclasses.replace(blind, expected=None) if outside else blind
 
 
 def normalize_output(text: str) -> str:
@@ -93,9 +98,13 @@ def output_matches(expected: str, shown: str, options: Sequence[str] = ()) -> bo
     return doctest.OutputChecker().check_output(want + "\n", got + "\n", flags)
 
 
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F) if code not in (0x09, 0x0A)}
+"""Control characters a candidate could print to forge a line of a report or a prompt, shown escaped."""
+
+
 def _text(observation: dict[str, Any], key: str) -> str | None:
     value = observation.get(key)
-    return None if value is None else str(value)[:1000]
+    return None if value is None else str(value)[:1000].translate(_CONTROL)
 
 
 def float_functions(program: str) -> frozenset[str]:

@@ -272,13 +272,15 @@ def encode(
 
 MAX_INT_DIGITS = 100_000
 """Hex digits of one decoded ``int`` (400,000 bits); parsing hex is linear, so this bounds time too."""
+MAX_HASHED_ITEMS = 5_000
+"""Elements of all the sets and dicts in one value: a candidate can make every hash collide."""
 MAX_PART_DIGITS = 10_000
 """Hex digits of a ``Fraction``'s parts and characters of a ``Decimal``: normalizing is quadratic."""
 
 
 def decode(tree: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
     """Rebuild a value from ``encode``'s output; raises ``ValueError`` for anything malformed or too large."""
-    budget = [MAX_NODES] if budget is None else budget
+    budget = [MAX_NODES, MAX_HASHED_ITEMS] if budget is None else budget
     budget[0] -= 1
     if budget[0] < 0:
         raise ValueError("value too large")
@@ -310,6 +312,12 @@ def decode(tree: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
         items = args[0]
         if not isinstance(items, list):
             raise ValueError("malformed container")
+        if tag in ("d", "S", "F"):
+            # Hashing is quadratic when every key collides (multiples of 2**61 - 1 all hash to 0): the
+            # elements of all the sets and dicts of one value are counted together.
+            budget[1] -= len(items)
+            if budget[1] < 0:
+                raise ValueError("sets or dicts too large to judge")
         if tag == "d":
             return {decode(k, depth + 1, budget): decode(v, depth + 1, budget) for k, v in items}
         containers: dict[str, Any] = {

@@ -201,6 +201,14 @@ def _pidfd(pid: int) -> int:
         return -1
 
 
+_CATCHABLE = tuple(
+    number
+    for number in signal.valid_signals()
+    if number not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD, signal.SIGPIPE) and number < signal.SIGRTMIN
+)
+"""Signals the zygote ignores (SIGCHLD keeps its meaning for waitpid; SIGPIPE is ignored by Python already)."""
+
+
 def _serve(sock: socket.socket, plan: Plan, in_namespaces: bool) -> NoReturn:
     """Fork a candidate per ``spawn``; SIGKILL on ``kill``; report each exit (``exit <number> <status>``).
 
@@ -210,6 +218,11 @@ def _serve(sock: socket.socket, plan: Plan, in_namespaces: bool) -> NoReturn:
     last_cap = namespaces.last_capability()
     live: dict[int, tuple[int, int, str | None]] = {}  # pid -> (spawn number, pidfd, host temp dir)
     spawned = 0
+    # Init ignores signals it has no handler for, but Python installed one for SIGINT: a candidate could
+    # deliver it (``F_SETOWN``/``F_SETSIG`` on a pipe, no kill() needed) and end the zygote. None can now.
+    for number in _CATCHABLE:
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(number, signal.SIG_IGN)
 
     def kill() -> None:
         if in_namespaces:  # init of our own PID namespace: everything else in it, escaped or not
@@ -262,6 +275,9 @@ def _serve(sock: socket.socket, plan: Plan, in_namespaces: bool) -> NoReturn:
         pid = os.fork() if len(fds) == 3 else -1
         if pid == 0:
             sock.close()
+            for number in _CATCHABLE:  # the candidate gets Python's defaults back (Ctrl-C is KeyboardInterrupt)
+                with contextlib.suppress(OSError, ValueError):
+                    signal.signal(number, signal.default_int_handler if number == signal.SIGINT else signal.SIG_DFL)
             setup = child.Setup(
                 workdir=workdir or "/tmp",
                 private_tmp_mb=plan.tmp_mb if in_namespaces else 0,
