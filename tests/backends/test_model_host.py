@@ -335,3 +335,27 @@ def test_ncpu_solve_reports_the_crashed_stub_and_goes_on(
     stubs = {s["function"]: s for s in json.loads(report.read_text())["stubs"]}
     assert stubs["mul"]["status"] == "failed" and "model unavailable" in stubs["mul"]["message"]
     assert stubs["twice"]["status"] == "verified" and stubs["twice"]["layer"] == "template"
+
+
+@pytest.mark.real_model
+def test_the_real_model_host_survives_a_segfault_mid_generation(embedded_gguf: Path) -> None:
+    """llama.cpp killed by SIGSEGV while it decodes: the caller gets its answer from a CPU-safe restart."""
+    import signal
+
+    backend = open_backend("llama_cpp", embedded_gguf, ModelSettings(n_ctx=2048))
+    assert isinstance(backend, HostedBackend) and not backend.cpu_safe
+    heard: list[tuple[str, bool]] = []
+    request = GenerationRequest(
+        messages=(ChatMessage("user", "Write the numbers from 1 to 200, one per line."),), max_tokens=160
+    )
+    try:
+        first = backend.pid
+        assert first is not None
+        threading.Timer(1.0, lambda: os.kill(first, signal.SIGSEGV)).start()
+        with notices.listening(lambda message, warning: heard.append((message, warning))):
+            generation = backend.generate(request)
+        assert heard == [("the model process crashed (SIGSEGV) while generating; restarted in CPU-safe mode", True)]
+        assert generation.tokens > 0 and backend.cpu_safe and backend.pid not in (None, first)
+        assert "CPU-safe" in backend.describe()
+    finally:
+        backend.close()
