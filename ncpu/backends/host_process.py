@@ -150,6 +150,9 @@ def main() -> int:
         return 1
     except MemoryError:
         os._exit(EXIT_OUT_OF_MEMORY)
+    except Exception as exc:  # a backend's own failure to load is its message, not a crash
+        host.reply({"id": 0, "error": f"cannot load the model: {type(exc).__name__}: {exc}", "kind": "backend"})
+        return 1
     host.reply({"id": 0, "ok": {"name": host.backend.name, "describe": host.backend.describe()}})
     requests: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
     threading.Thread(target=_read_requests, args=(requests_in, host, requests), daemon=True).start()
