@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     rows: list[Row] = []
     for check in _checks(settings):
-        if not args.json:
+        if not args.json and err.is_terminal:  # a progress line for people, not for logs
             err.print(f"[dim]checking {check.__name__.removeprefix('_').replace('_', ' ')}...[/]", end="\r")
         try:
             rows.extend(check(settings))
@@ -226,7 +226,7 @@ def _sandbox(settings: Settings) -> list[Row]:
         return [Row("sandbox", "fail", f"a correct candidate failed: {verdict.summary()}", "see docs/security.md")]
     if isolation.mode == "best-effort":
         return [Row("sandbox", "warn", f"best-effort isolation (opted in): {isolation.description}", fix)]
-    return [Row("sandbox", "ok", f"kernel boundary: {isolation.description}")]
+    return [Row("sandbox", "ok", isolation.description)]
 
 
 def _store(settings: Settings) -> list[Row]:
