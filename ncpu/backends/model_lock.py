@@ -12,7 +12,6 @@ generating"). The kernel drops the lock when its holder dies, so a crash never l
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import time
 from collections.abc import Iterator
@@ -23,6 +22,11 @@ import platformdirs
 from ncpu.backends import notices
 from ncpu.backends.base import past
 from ncpu.cancel import Cancelled, CancelToken
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; each process shares the CPU unlocked
+    fcntl = None  # type: ignore[assignment]
 
 _POLL_SECONDS = 0.05
 
@@ -43,6 +47,9 @@ class TurnTimedOut(Exception):
 def model_turn(cancel: CancelToken | None = None, deadline: float | None = None) -> Iterator[None]:
     """Hold the machine-wide model lock for the block; waiting honours ``cancel`` and ``deadline``."""
     path = lock_path()
+    if fcntl is None:
+        yield
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
