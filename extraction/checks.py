@@ -9,6 +9,7 @@ from extraction.check import Check
 from extraction.doctests import doctest_checks
 from extraction.module_tests import module_assert_checks, workspace_test_checks
 from extraction.notation import notation_checks
+from extraction.pytest_config import doctest_optionflags
 from extraction.stub import Stub
 
 
@@ -26,7 +27,7 @@ def extract(source: str, stub: Stub, *, path: Path | None = None, workspace_root
     skipped: list[str] = []
     first_line = stub.docstring_line
     if stub.docstring:
-        checks += doctest_checks(stub.docstring, first_line)
+        checks += doctest_checks(stub.docstring, first_line, doctest_optionflags(workspace_root))
         if not stub.is_method:
             checks += notation_checks(stub.docstring, stub.name, stub.params, first_line)
     if not stub.is_method:

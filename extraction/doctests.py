@@ -15,9 +15,13 @@ _PRINTERS = frozenset({"print", "pprint", "pp"})
 """Calls whose answer is what they print: ``>>> print(x)`` / ``0.866`` compares output, not a value."""
 
 
-def _options(example: doctest.Example) -> tuple[str, ...]:
-    """The example's own ``# doctest: +FLAG`` directives that are on, by name."""
-    return tuple(sorted(_FLAG_NAMES[flag] for flag, on in example.options.items() if on and flag in _FLAG_NAMES))
+def _options(example: doctest.Example, defaults: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The flags on for this example, by name: the project's (``defaults``) and its own ``+FLAG``/``-FLAG``."""
+    names = set(defaults)
+    for flag, on in example.options.items():
+        if flag in _FLAG_NAMES:
+            (names.add if on else names.discard)(_FLAG_NAMES[flag])
+    return tuple(sorted(names))
 
 
 def _prints(source: str) -> bool:
@@ -114,7 +118,7 @@ def _tolerating_exception(source: str) -> str:
     return f"try:\n{body}\nexcept BaseException:\n    pass"
 
 
-def doctest_checks(docstring: str, first_line: int | None) -> list[Check]:
+def doctest_checks(docstring: str, first_line: int | None, defaults: frozenset[str] = frozenset()) -> list[Check]:
     """Every doctest example that states an expected outcome, each run after the session before it.
 
     As ``doctest`` runs them, the examples of one docstring share a namespace and run in order. A check
@@ -123,14 +127,15 @@ def doctest_checks(docstring: str, first_line: int | None) -> list[Check]:
     ``>>> stack.pop()`` / ``3``), an example that raised replayed under ``try``. Calls of the function
     on literals alone (``>>> f(2)`` / ``4``) change nothing and are not replayed. An expression with no
     output that uses the session (``>>> inv.add(item)``) is a check too: doctest expects it to print
-    nothing. Examples marked ``# doctest: +SKIP`` are neither checked nor run.
+    nothing. Examples marked ``# doctest: +SKIP`` are neither checked nor run. ``defaults``: the flags the
+    project's pytest configuration turns on (``doctest_optionflags``).
     """
     examples = _examples(docstring)
     checks: list[Check] = []
     setup: list[str] = []
     bound: set[str] = set()
     for example in examples:
-        if example.options.get(doctest.SKIP):
+        if _options(example, defaults).count("SKIP"):
             continue
         source = example.source.strip()
         line = first_line + example.lineno if first_line is not None else None
@@ -141,20 +146,30 @@ def doctest_checks(docstring: str, first_line: int | None) -> list[Check]:
         if binds or stateful or _is_statement_only(source):
             setup.append(_tolerating_exception(source) if example.exc_msg is not None else source)
         bound |= binds
-        check = _check(example, source, before, line, text, stateful)
+        check = _check(example, source, before, line, text, stateful, _options(example, defaults))
         if check is not None:
             checks.append(check)
     return checks
 
 
 def _check(
-    example: doctest.Example, source: str, setup: tuple[str, ...], line: int | None, text: str, stateful: bool
+    example: doctest.Example,
+    source: str,
+    setup: tuple[str, ...],
+    line: int | None,
+    text: str,
+    stateful: bool,
+    options: tuple[str, ...],
 ) -> Check | None:
-    """The check one example states, if it states one; ``setup`` is the session replayed before it."""
+    """The check one example states, if it states one; ``setup`` is the session replayed before it.
+
+    An expected traceback keeps its exception line (``ValueError: negative size``): as in ``doctest``, the
+    raised exception must print the same, unless ``IGNORE_EXCEPTION_DETAIL`` (the type's name only).
+    """
     if example.exc_msg is not None:
         name = example.exc_msg.split(":", 1)[0].strip().split(".")[-1]
         if is_expression(source) and name.isidentifier():
-            return Check("doctest", source, name, "raises", setup, line, text)
+            return Check("doctest", source, example.exc_msg.strip(), "raises", setup, line, text, options=options)
         return None
     want = example.want.strip()
     if not want:
@@ -166,7 +181,6 @@ def _check(
         if stateful and is_expression(source) and not _is_statement_only(source):
             return Check("doctest", source, "", "output", setup, line, text)  # doctest expects no output
         return None
-    options = _options(example)
     if not is_expression(source):  # a statement that prints (``>>> for line in lines: print(line)``)
         return Check("doctest", source, example.want, "output", setup, line, text, options=options)
     compared = _comparison(source)

@@ -12,6 +12,7 @@ from pathlib import Path
 from extraction.asserts import assert_check
 from extraction.check import Check
 from extraction.errors import SourceError
+from extraction.layout import declared_roots, locate_module
 from extraction.source import read_source
 from extraction.workspace_tests import Fixture, WorkspaceTests, fixtures_in, is_fixture, is_testcase, tests_calling
 
@@ -53,6 +54,10 @@ def _test_files(root: Path) -> Iterator[Path]:
 
 
 def _module_name(path: Path, root: Path) -> str:
+    """The stub module's dotted name, as the sandbox imports it (``extraction.layout``)."""
+    location = locate_module(path, declared_roots(root))
+    if location is not None:
+        return location.name
     relative = path.resolve().relative_to(root.resolve()).with_suffix("")
     parts = list(relative.parts)
     if parts and parts[0] == "src":
@@ -61,27 +66,36 @@ def _module_name(path: Path, root: Path) -> str:
 
 
 def _imports_stub(tree: ast.Module, module: str, name: str) -> tuple[bool, list[str], list[str]]:
-    """(imports the stub?, import lines to keep, aliases bound to the stub's module)."""
+    """(imports the stub?, import lines to keep, aliases bound to the stub's module).
+
+    The candidate runs as ``module`` itself, so an import of it or of a package above it (``from
+    inventory import Inventory`` where ``inventory/__init__.py`` re-exports it) is kept as written: it
+    imports the candidate. An import under another name for the same file (the tests' own layout) binds
+    the candidate instead: its names come from the module's namespace, or the alias from ``sys.modules``.
+    """
     short = module.rsplit(".", 1)[-1]
+    packages = {module.rsplit(".", depth)[0] for depth in range(module.count(".") + 1)}
     keep: list[str] = []
     aliases: list[str] = []
     found = False
     for node in tree.body:
-        if (
-            isinstance(node, ast.ImportFrom)
-            and node.module
-            and node.module.endswith(short)
-            and node.level == 0
-            and any(alias.name == name for alias in node.names)
-        ):
-            found = True
-            continue
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and any(a.name == name for a in node.names):
+            if node.module in packages:
+                found = True
+                keep.append(ast.unparse(node))
+                continue
+            if node.module and node.module.endswith(short):
+                found = True
+                continue
         if isinstance(node, ast.Import):
+            bound = False
             for alias in node.names:
-                if alias.name == module or alias.name.endswith("." + short) or alias.name == short:
-                    aliases.append(alias.asname or alias.name)
+                if alias.name == module:
                     found = True
-            if aliases:
+                elif alias.name.endswith("." + short) or alias.name == short:
+                    aliases.append(alias.asname or alias.name)
+                    found = bound = True
+            if bound:
                 continue
         if isinstance(node, ast.Import | ast.ImportFrom):
             keep.append(ast.unparse(node))

@@ -114,6 +114,9 @@ class Settings:
     """Cascade layers to run, in this order (any subset)."""
     offer_unverified: bool = False
     """When there are no checks, return an unverified greedy body instead of only a message."""
+    python: str | None = None
+    """The project's interpreter candidates run on (an interpreter, or a virtual environment's folder);
+    ``None``: the workspace's ``.venv``/``venv``, else ``$VIRTUAL_ENV``, else the one ncpu runs on."""
     concurrency: int = 1
     """Stubs solved at once in batch mode (``ncpu solve``), each with its own sandbox. Raise it for a backend
     that serves several requests at once (an OpenAI-compatible server); in-process models gain nothing."""

@@ -9,7 +9,10 @@ from pathlib import Path
 from extraction.check import Check
 from extraction.checks import extract
 from extraction.stub import Stub
+from extraction.stubs import find_stubs
 from ncpu.edit import splice
+from ncpu.project import placement_for, project_interpreter
+from ncpu.sandbox.placement import Placement
 from ncpu.store.keys import prompt_key
 
 
@@ -23,14 +26,34 @@ class Problem:
     path: Path | None = None
     skipped_tests: tuple[str, ...] = ()
     """Workspace tests that call the stub but cannot run here (``test_x.py::test_y: needs fixture capsys``)."""
+    placement: Placement | None = None
+    """Where candidates run: the module's dotted name, the project's interpreter and import roots."""
 
     @classmethod
     def from_source(
-        cls, source: str, stub: Stub, *, path: Path | None = None, workspace_root: Path | None = None
+        cls,
+        source: str,
+        stub: Stub,
+        *,
+        path: Path | None = None,
+        workspace_root: Path | None = None,
+        python: str | Path | None = None,
     ) -> Problem:
-        """Build a problem, extracting the checks from the docstring, module and workspace tests."""
+        """Build a problem, extracting the checks from the docstring, module and workspace tests.
+
+        ``python``: the project's interpreter (or its virtual environment); by default the workspace's.
+        """
         extracted = extract(source, stub, path=path, workspace_root=workspace_root)
-        return cls(source=source, stub=stub, checks=extracted.checks, path=path, skipped_tests=extracted.skipped)
+        interpreter = project_interpreter(workspace_root, python)
+        others = tuple(s.qualified_name for s in find_stubs(source) if s.qualified_name != stub.qualified_name)
+        return cls(
+            source=source,
+            stub=stub,
+            checks=extracted.checks,
+            path=path,
+            skipped_tests=extracted.skipped,
+            placement=placement_for(path, workspace_root, interpreter, others),
+        )
 
     @cached_property
     def key(self) -> str:

@@ -47,6 +47,9 @@ class ServerConfig:
     """Sandbox memory limit per candidate."""
     unsafe_sandbox: bool = False
     """Verify even where the OS refuses the sandbox's kernel boundary, with best-effort isolation only."""
+    project_python: str | None = None
+    """The project's interpreter (or virtual environment) candidates run on; empty: the workspace's ``.venv``
+    or ``venv``, then ``$VIRTUAL_ENV``, then the server's own."""
     store_path: str | None = None
     """Store directory; empty uses the user cache dir."""
     offer_unverified: bool = False
@@ -89,6 +92,7 @@ class ServerConfig:
             ),
             store_path=Path(self.store_path).expanduser() if self.store_path else None,
             offer_unverified=self.offer_unverified,
+            python=str(Path(self.project_python).expanduser()) if self.project_python else None,
         )
 
 

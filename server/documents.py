@@ -22,6 +22,8 @@ class DocumentStubs:
     source: str
     stubs: list[Stub]
     workspace_root: Path | None
+    python: str | None = None
+    """The project's interpreter setting (``None``: found from the workspace)."""
     unreadable: str | None = None
     """Why stubs could not be looked for in this text, when they could not."""
     _problems: dict[str, Problem] = field(default_factory=dict)
@@ -36,7 +38,9 @@ class DocumentStubs:
         """The problem for ``stub`` (checks from the docstring, the module and workspace tests)."""
         cached = self._problems.get(stub.qualified_name)
         if cached is None:
-            cached = Problem.from_source(self.source, stub, path=self.path, workspace_root=self.workspace_root)
+            cached = Problem.from_source(
+                self.source, stub, path=self.path, workspace_root=self.workspace_root, python=self.python
+            )
             self._problems[stub.qualified_name] = cached
         return cached
 
@@ -57,6 +61,8 @@ class DocumentIndex:
     def __init__(self) -> None:
         self._cache: dict[str, DocumentStubs] = {}
         self.workspace_root: Path | None = None
+        self.python: str | None = None
+        """The ``python`` setting (cached problems are dropped with ``clear`` when it changes)."""
 
     def get(self, document: TextDocument) -> DocumentStubs:
         """Stubs of the document's current version (parsed once per version)."""
@@ -68,7 +74,7 @@ class DocumentIndex:
             stubs, problem = find_stubs(source, stub_file=document.uri.endswith(".pyi")), None
         except UnicodeEncodeError:  # lone surrogates: JSON can carry them, UTF-8 (and tree-sitter) cannot
             stubs, problem = [], "the text is not valid Unicode (lone surrogates); ncpu skips this document"
-        entry = DocumentStubs(document.uri, document.version, source, stubs, self.workspace_root, problem)
+        entry = DocumentStubs(document.uri, document.version, source, stubs, self.workspace_root, self.python, problem)
         self._cache[document.uri] = entry
         return entry
 

@@ -76,6 +76,7 @@ class NcpuServer(LanguageServer):
         if config != self.config:
             self.close_engine(config)
             self.documents.clear()
+        self.documents.python = self.config.to_settings().python
 
     def close_engine(self, new_config: ServerConfig | None = None) -> None:
         """Free the engine (models, sandbox worker, store); with ``new_config``, switch to it at the same time.

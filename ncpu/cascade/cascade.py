@@ -172,7 +172,7 @@ class Cascade:
             return
         state.emit(layer, f"{layer} ({len(bodies)} candidates)")
         programs = [problem.program_with(body) for body in bodies]
-        found = self.sandbox.first_passing(programs, problem.checks, cancel=cancel)
+        found = self.sandbox.first_passing(programs, problem.checks, cancel=cancel, placement=problem.placement)
         if found is not None:
             index, verdict = found
             candidate = Candidate(bodies[index], layer)
@@ -281,7 +281,8 @@ class Cascade:
     def _verify(self, candidate: Candidate, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
         verdict = state.verdicts.get(candidate.body)
         if verdict is None:
-            verdict = self.sandbox.verify(problem.program_with(candidate.body), problem.checks, cancel=cancel)
+            program = problem.program_with(candidate.body)
+            verdict = self.sandbox.verify(program, problem.checks, cancel=cancel, placement=problem.placement)
             state.consider(candidate, verdict)
         if verdict.ok:
             raise _Found(candidate, verdict)

@@ -2,7 +2,8 @@
 
 For a method: the class header (decorators, bases), its docstring, fields and class attributes, and the
 other methods (signature and docstring, the whole body when short). For any stub: the module's imports,
-constants, and other functions and classes, summarized the same way. Other stubs show their signature and
+constants, and other functions and classes, summarized the same way, and the project-local definitions it
+imports (``imported.py``). Other stubs show their signature and
 docstring only, never their placeholder bodies. Definitions whose names the stub's signature, docstring or
 examples use come first; the rest by distance from the stub; everything is printed in source order, until
 the budget runs out.
@@ -13,7 +14,10 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ncpu.cascade.imported import MAX_IMPORTED, imported_definitions
 
 if TYPE_CHECKING:
     from ncpu.problem import Problem
@@ -190,6 +194,7 @@ def code_context(problem: Problem, stub_text: str, budget: int = BUDGET_CHARS) -
         pieces.append(_Piece(order, text, names, relevant, 0))
     if anchor is None:
         return _fallback(problem, stub_text)
+    pieces += _imported_pieces(problem, tree, wanted)
     ranked = sorted(pieces, key=lambda piece: (not piece.relevant, abs(piece.order - anchor_order)))
     chosen: list[_Piece] = []
     spent = 0
@@ -203,6 +208,30 @@ def code_context(problem: Problem, stub_text: str, budget: int = BUDGET_CHARS) -
     rest = [piece.text for piece in shown if piece.text not in imports]
     blocks = (["\n".join(imports)] if imports else []) + rest
     return "\n\n".join(blocks) + "\n"
+
+
+def _imported_pieces(problem: Problem, tree: ast.Module, wanted: frozenset[str]) -> list[_Piece]:
+    """The project-local definitions the module imports, right after the imports (``imported.py``)."""
+    found = imported_definitions(tree, problem.placement)
+    found.sort(key=lambda item: item.name not in wanted)  # those the stub's text names first
+    pieces = []
+    for item in found[:MAX_IMPORTED]:
+        where = _shown_path(item.path, problem.placement.import_roots if problem.placement else ())
+        shown = _Source(item.source)
+        node = item.node
+        body = _class(shown, node, None, "") if isinstance(node, ast.ClassDef) else _function(shown, node)
+        text = f"# {item.name}, imported from {where}:\n{body}"
+        pieces.append(_Piece(-1, text, frozenset({item.name}), True, 0))
+    return pieces
+
+
+def _shown_path(path: Path, roots: tuple[str, ...]) -> str:
+    for root in roots:
+        try:
+            return path.resolve().relative_to(Path(root).resolve()).as_posix()
+        except ValueError:
+            continue
+    return path.name
 
 
 def _piece_text(source: _Source, node: ast.stmt) -> str:

@@ -86,6 +86,12 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
         "--offer-unverified", action="store_true", help="give an unverified greedy body to stubs without examples"
     )
     group.add_argument(
+        "--python",
+        metavar="PATH",
+        help="the project's interpreter (or virtual environment) candidates run on; default: the workspace's "
+        ".venv or venv, then $VIRTUAL_ENV, then ncpu's own",
+    )
+    group.add_argument(
         "--unsafe-sandbox",
         action="store_true",
         help="verify even where the OS refuses the sandbox's kernel boundary (best-effort isolation only)",
@@ -189,4 +195,5 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         layers=layers,
         offer_unverified=args.offer_unverified,
         concurrency=args.concurrency or 1,
+        python=args.python,
     )

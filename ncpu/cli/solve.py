@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import dataclasses
 import difflib
 import sys
 from collections.abc import Callable, Iterator
@@ -53,7 +54,9 @@ class _FileWork:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _load(paths: list[Path], workspace: Path, errors: list[str], everything: bool = False) -> list[_FileWork]:
+def _load(
+    paths: list[Path], workspace: Path, errors: list[str], everything: bool = False, python: str | None = None
+) -> list[_FileWork]:
     work = []
     for path in python_files(paths):
         try:
@@ -67,7 +70,9 @@ def _load(paths: list[Path], workspace: Path, errors: list[str], everything: boo
         stubs = find_stubs(source, include_empty_by_design=everything, stub_file=path.suffix == ".pyi")
         if stubs:
             item = _FileWork(path, source, digest(data))  # the bytes on disk: a BOM or CRLF must not look like an edit
-            item.problems = [Problem.from_source(source, s, path=path, workspace_root=workspace) for s in stubs]
+            item.problems = [
+                Problem.from_source(source, s, path=path, workspace_root=workspace, python=python) for s in stubs
+            ]
             work.append(item)
     return work
 
@@ -111,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     workspace = (args.workspace or Path.cwd()).resolve()
     errors: list[str] = []
-    work = _load(args.paths, workspace, errors, args.all)
+    work = _load(args.paths, workspace, errors, args.all, settings.python)
     total = sum(len(item.problems) for item in work)
     if total == 0:
         note("no stubs found")
@@ -141,7 +146,11 @@ def run(args: argparse.Namespace) -> int:
                         name = problem.stub.qualified_name
                         progress.update(task, description=f"{item.path.name}:{name}")
                         future = ahead.get(id(problem))
-                        solution = future.result() if future else engine.solve(problem, on_event=shown(name))
+                        if future is not None:
+                            solution = future.result()
+                        else:  # after the bodies verified above it: a test may call several stubs
+                            current = _with_verified(problem, solved, item, workspace, settings.python)
+                            solution = engine.solve(current, on_event=shown(name))
                         outcomes.append(
                             StubOutcome(
                                 item.path, name, problem.stub.line, len(problem.checks), solution, problem.skipped_tests
@@ -153,11 +162,66 @@ def run(args: argparse.Namespace) -> int:
                         progress.advance(task)
                         if not err.is_terminal:
                             note(f"{item.path}:{problem.stub.line} {name}: {solution.status} - {solution.message}")
+                    solved = _checked_together(engine, item, solved, workspace, settings.python)
+                    outcomes[-len(solved) :] = [
+                        dataclasses.replace(outcome, solution=solution)
+                        for outcome, (_, solution) in zip(outcomes[-len(solved) :], solved, strict=True)
+                    ]
                     _emit(item, solved, args.write, errors)
     err.print(summary_table(outcomes, errors))
     write_json(args.json, outcomes, errors)
     unsolved = any(not o.solution.verified for o in outcomes)
     return 1 if unsolved or errors else 0
+
+
+def _with_verified(
+    problem: Problem, solved: list[tuple[Problem, Solution]], item: _FileWork, workspace: Path, python: str | None
+) -> Problem:
+    """``problem`` in its file as it stands with the bodies verified so far (as a user solving top down sees it).
+
+    A workspace test that calls two stubs of one module (``inv.low_stock(3)`` then ``restock_list(inv, 3)``)
+    can pass for the second only once the first has a body. The returned problem is for solving only:
+    its spans refer to the updated text, so the edit is still made on the original problem.
+    """
+    verified = [(p, s) for p, s in solved if s.verified and s.body is not None]
+    if not verified:
+        return problem
+    text = item.source
+    for earlier, solution in sorted(verified, key=lambda pair: -pair[0].stub.replace_span.start_byte):
+        text = splice(text, earlier.stub, solution.body or "")
+    found = find_stubs(text, include_empty_by_design=True, stub_file=item.path.suffix == ".pyi")
+    stub = next((s for s in found if s.qualified_name == problem.stub.qualified_name), None)
+    if stub is None:
+        return problem
+    return Problem.from_source(text, stub, path=item.path, workspace_root=workspace, python=python)
+
+
+def _checked_together(
+    engine: Engine, item: _FileWork, solved: list[tuple[Problem, Solution]], workspace: Path, python: str | None
+) -> list[tuple[Problem, Solution]]:
+    """Bodies verified while some of their checks waited for another stub, checked again with all the new bodies.
+
+    Each stub was verified with the bodies found before it; a test of two stubs waited for the later one.
+    With every verified body of the file in place, such a check runs: it must pass now, or the body is not
+    verified after all (``partial``). One that still waits (the other stub stayed unsolved) is said so.
+    """
+    result = []
+    for problem, solution in solved:
+        verdict = solution.verdict
+        if not solution.verified or verdict is None or not verdict.waiting or solution.body is None:
+            result.append((problem, solution))
+            continue
+        others = [(p, s) for p, s in solved if p is not problem]
+        together = _with_verified(problem, others, item, workspace, python)
+        program = together.program_with(solution.body)
+        again = engine.sandbox.verify(program, together.checks, placement=together.placement)
+        if again.ok:
+            message = f"verified by {solution.layer}: {again.summary()}"
+            result.append((problem, dataclasses.replace(solution, verdict=again, message=message)))
+        else:
+            message = f"not verified: with the file's other new bodies in place, {again.summary()}"
+            result.append((problem, dataclasses.replace(solution, status="partial", verdict=again, message=message)))
+    return result
 
 
 def _report_isolation(engine: Engine) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from pathlib import Path
 
 from extraction import find_stubs
 from ncpu.cascade.solution import LayerEvent
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if not stubs:
         raise UsageError("could not read a function stub from the prompt")
     settings = settings_from_args(args)
-    problem = Problem.from_source(source, stubs[0])
+    problem = Problem.from_source(source, stubs[0], workspace_root=Path.cwd(), python=settings.python)
     if problem.checks:
         prepare_models(settings)
     with Engine(settings) as engine:

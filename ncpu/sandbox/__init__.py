@@ -19,10 +19,11 @@ from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import SandboxLimits
 from ncpu.sandbox.connection import WorkerConnection, WorkerError
 from ncpu.sandbox.isolation import Isolation
+from ncpu.sandbox.placement import Placement
 from ncpu.sandbox.protocol import ProtocolError, checks_to_wire, verdict_from_wire
 from ncpu.sandbox.verdict import CheckResult, Verdict
 
-__all__ = ["CheckResult", "Isolation", "Sandbox", "Verdict", "WorkerError", "probe_isolation"]
+__all__ = ["CheckResult", "Isolation", "Placement", "Sandbox", "Verdict", "WorkerError", "probe_isolation"]
 
 _ANSWER_GRACE = 5.0
 """Seconds past the wall limit before the caller gives up on the worker itself (it enforces the limit)."""
@@ -48,14 +49,25 @@ class Sandbox:
         # Runs on close(), on garbage collection, or at interpreter exit: no worker outlives us.
         self._finalizer = weakref.finalize(self, _stop, self._holder)
 
-    def _worker(self) -> WorkerConnection:
-        """The live worker, started (or restarted after it died) on demand. Call with the lock held."""
+    def _worker(self, placement: Placement | None = None) -> WorkerConnection:
+        """The live worker for ``placement``'s interpreter and import roots, started (or restarted) on demand.
+
+        Call with the lock held. A request for another interpreter or other roots replaces the worker
+        (the roots are mounted when it starts). Raises ``WorkerError`` when it cannot start.
+        """
         if self._closed:
             raise RuntimeError("the sandbox is closed")
+        python = placement.interpreter if placement is not None else None
+        roots = placement.import_roots if placement is not None else ()
         worker = self._holder[0]
+        if worker is not None and placement is not None and (worker.python, worker.roots) != (python, roots):
+            _stop(self._holder)
+            worker = None
         if worker is None or not worker.alive():
             _stop(self._holder)
-            self._holder[0] = worker = WorkerConnection(self.limits, self.readonly_paths)
+            readonly = (*self.readonly_paths, *roots)
+            self._holder[0] = worker = WorkerConnection(self.limits, readonly, python)
+            worker.roots = roots
         return worker
 
     @property
@@ -66,21 +78,37 @@ class Sandbox:
     @property
     def isolation_details(self) -> Isolation:
         """What isolates candidates here, mechanism by mechanism (starts the worker if needed)."""
-        with self._lock:
-            return self._worker().isolation
+        return self.isolation_for(None)
 
-    def verify(self, program: str, checks: Sequence[Check], *, cancel: CancelToken | None = None) -> Verdict:
-        """Run ``program`` (a whole module) and every check against it in a fresh child."""
-        response = self._request("verify", [program], checks, cancel)
+    def isolation_for(self, placement: Placement | None) -> Isolation:
+        """What isolates candidates placed as ``placement`` (starts that worker; raises ``WorkerError``)."""
+        with self._lock:
+            return self._worker(placement).isolation
+
+    def verify(
+        self,
+        program: str,
+        checks: Sequence[Check],
+        *,
+        cancel: CancelToken | None = None,
+        placement: Placement | None = None,
+    ) -> Verdict:
+        """Run ``program`` (a whole module, placed as ``placement`` says) and every check in a fresh child."""
+        response = self._request("verify", [program], checks, cancel, placement)
         return self._verdict(response, len(checks))
 
     def first_passing(
-        self, programs: Sequence[str], checks: Sequence[Check], *, cancel: CancelToken | None = None
+        self,
+        programs: Sequence[str],
+        checks: Sequence[Check],
+        *,
+        cancel: CancelToken | None = None,
+        placement: Placement | None = None,
     ) -> tuple[int, Verdict] | None:
         """Try cheap candidates in turn, each in a fresh child, one wall limit for all; the first passing one."""
         if not programs or not checks:
             return None
-        response = self._request("first", list(programs), checks, cancel)
+        response = self._request("first", list(programs), checks, cancel, placement)
         index = response.get("index")
         if type(index) is not int or not 0 <= index < len(programs):
             return None
@@ -106,19 +134,29 @@ class Sandbox:
         return verdict_from_wire(item, total)
 
     def _request(
-        self, op: str, programs: list[str], checks: Sequence[Check], cancel: CancelToken | None
+        self,
+        op: str,
+        programs: list[str],
+        checks: Sequence[Check],
+        cancel: CancelToken | None,
+        placement: Placement | None,
     ) -> dict[str, Any]:
         if cancel is not None:
             cancel.raise_if_cancelled()
-        request = {
+        request: dict[str, Any] = {
             "op": op,
             "programs": programs,
             "checks": checks_to_wire(checks),
             "limits": dataclasses.asdict(self.limits),
         }
+        if placement is not None:
+            request["module"] = placement.to_wire()
         with self._lock:
             for attempt in range(2):
-                worker = self._worker()
+                try:
+                    worker = self._worker(placement)
+                except WorkerError as exc:  # e.g. the project's interpreter is missing or too old
+                    return {"error": f"candidates cannot run: {exc}"}
                 try:
                     worker.send(request)
                     break

@@ -45,6 +45,8 @@ class Setup:
     """The audit hook (defence in depth); off only in tests that prove the kernel holds without it."""
     readable: tuple[str, ...] = ()
     """Extra read-only directories (``Sandbox(readonly_paths=...)``), which the audit hook lets it read."""
+    under_tmp: tuple[str, ...] = ()
+    """Read-only binds under ``/tmp`` (a project or a virtual environment there), kept above the private tmpfs."""
 
 
 def _set_limits(limits: dict[str, Any]) -> None:
@@ -80,7 +82,7 @@ def _seal(setup: Setup, request_fd: int, result_fd: int, output_fd: int) -> None
     # nothing closes a reused number later.
     os.closerange(REQUEST_FD + 1, 1 << 16)
     if setup.private_tmp_mb > 0:
-        namespaces.private_tmp(setup.private_tmp_mb)
+        namespaces.private_tmp(setup.private_tmp_mb, keep=setup.under_tmp)
     os.chdir(setup.workdir)
     os.environ.clear()
     os.environ.update({"PATH": "/usr/bin:/bin", "HOME": setup.workdir, "TMPDIR": setup.workdir, "LANG": "C.UTF-8"})
@@ -101,11 +103,28 @@ def _run(request: dict[str, Any], setup: Setup) -> None:
     program: str = request["program"]
     # Bound before the candidate can rebind module attributes or builtins.
     write, close, dumps, pack = os.write, os.close, json.dumps, HEADER.pack
+    placement = request.get("module")
+    if isinstance(placement, dict):
+        _forget_own_packages()  # the project's own ``extraction`` or ``server`` must be importable as itself
+    else:
+        placement = None
     if setup.hook:
         guard.install(setup.workdir, bool(limits.get("network")), setup.readable)
-    payload = harness.observe_program(program, checks)
+    observe = harness.observe_program
+    payload = observe(program, checks, placement=placement)
     del request, checks, program
     _report({"token": token, **payload}, write, close, dumps, pack)
+
+
+def _forget_own_packages() -> None:
+    """Drop ncpu's modules from ``sys.modules`` and its finder from ``sys.meta_path`` (``bootstrap.py``).
+
+    Everything the rest of this run needs is bound already; the candidate imports the project's names.
+    """
+    own = {"ncpu", "extraction"}
+    for name in [n for n in sys.modules if n.partition(".")[0] in own]:
+        del sys.modules[name]
+    sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "OwnPackages"]
 
 
 def _report(

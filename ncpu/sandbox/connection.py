@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import os
 import select
 import signal
@@ -17,7 +19,8 @@ from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import SandboxLimits
 from ncpu.sandbox.cleanup import remove_tree
 from ncpu.sandbox.isolation import Isolation
-from ncpu.sandbox.protocol import read_frame, write_frame
+from ncpu.sandbox.protocol import ProtocolError, read_frame, write_frame
+from ncpu.sandbox.seccomp import compile_filter
 
 POLL_SECONDS = 0.02
 START_SECONDS = 30.0
@@ -25,22 +28,55 @@ _PASSED_ON = ("NCPU_SANDBOX_NAMESPACES", "NCPU_SANDBOX_TEST_REFUSE", "NCPU_SANDB
 """Environment the worker still sees: an escape hatch for kernels that misbehave, and two knobs for tests."""
 
 
+_OWN_PACKAGES = ("ncpu", "extraction")
+"""Top-level packages the worker imports: found in their own directories only (``bootstrap.py``)."""
+
+
 class WorkerError(RuntimeError):
     """The warm worker could not be started."""
+
+
+@functools.cache
+def _bootstrap() -> str:
+    with open(os.path.join(os.path.dirname(__file__), "bootstrap.py"), encoding="utf-8") as handle:
+        return handle.read()
+
+
+@functools.cache
+def _own_packages() -> str:
+    homes = {}
+    for name in _OWN_PACKAGES:
+        package = sys.modules.get(name) or __import__(name)
+        homes[name] = os.path.dirname(os.path.dirname(os.path.abspath(str(package.__file__))))
+    return json.dumps(homes)
+
+
+@functools.cache
+def _filter() -> tuple[str, str]:
+    """The candidates' seccomp program (hex), compiled here once: the worker's interpreter may lack libseccomp."""
+    compiled, why = compile_filter()
+    return (compiled.program.hex() if compiled is not None else ""), why
 
 
 class WorkerConnection:
     """One warm worker process (a new session of its own) and its two pipes."""
 
-    def __init__(self, limits: SandboxLimits, readonly: Sequence[str] = ()) -> None:
+    def __init__(self, limits: SandboxLimits, readonly: Sequence[str] = (), python: str | None = None) -> None:
+        """``python``: the interpreter candidates run on (default ours); ``readonly``: more dirs they may read."""
+        self.python = python or sys.executable
+        self.roots: tuple[str, ...] = ()
+        """The import roots it was started with (set by ``Sandbox``)."""
         # Candidates' temp dirs when the kernel gives no mount namespace; removed by kill() whatever happened.
         self.host_tmp = tempfile.mkdtemp(prefix="ncpu-sandbox-")
+        program, why = _filter()
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
-            "PYTHONPATH": os.pathsep.join(p or os.getcwd() for p in sys.path),
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONHASHSEED": "0",
+            "NCPU_OWN_PACKAGES": _own_packages(),
+            "NCPU_SANDBOX_FILTER": program,
+            "NCPU_SANDBOX_FILTER_ERROR": why,
             "NCPU_SANDBOX_HOST_TMP": self.host_tmp,
             "NCPU_SANDBOX_TMP_MB": str(max(16, 4 * limits.file_size_mb)),
             "NCPU_SANDBOX_READONLY": os.pathsep.join(os.path.abspath(p) for p in readonly),
@@ -52,7 +88,7 @@ class WorkerConnection:
         env.update({name: os.environ[name] for name in _PASSED_ON if name in os.environ})
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ncpu.sandbox.worker"],
+                [self.python, "-c", _bootstrap()],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -60,17 +96,25 @@ class WorkerConnection:
                 cwd="/",
                 start_new_session=True,
             )
+        except OSError as exc:  # no such interpreter, or not executable
+            remove_tree(self.host_tmp)
+            raise WorkerError(f"the interpreter {self.python} cannot be run ({exc.strerror or exc})") from None
         except BaseException:
             remove_tree(self.host_tmp)
             raise
         assert self.process.stdin is not None and self.process.stdout is not None
         self.to_worker = self.process.stdin.fileno()
         self.from_worker = self.process.stdout.fileno()
-        hello = self.wait_frame(time.monotonic() + START_SECONDS, None)
+        try:
+            hello = self.wait_frame(time.monotonic() + START_SECONDS, None)
+        except ProtocolError:  # it exited before saying anything
+            hello = None
         if hello is None or not hello.get("ready"):
             status = self.process.poll()
             self.kill()
-            raise WorkerError(f"the sandbox worker did not start (exit status {status})")
+            if hello is not None and hello.get("error"):
+                raise WorkerError(str(hello["error"])[:500])
+            raise WorkerError(f"the sandbox worker did not start under {self.python} (exit status {status})")
         self.isolation = Isolation.from_wire(hello.get("isolation"))
 
     def send(self, message: dict[str, Any]) -> None:

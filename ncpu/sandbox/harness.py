@@ -11,8 +11,14 @@ the editor's or the batch runner's own process on model output.
 from __future__ import annotations
 
 import contextlib
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import io
+import os
 import sys
+import traceback
 import types
 from collections.abc import Sequence
 from typing import Any
@@ -26,6 +32,7 @@ __all__ = ["load_module", "observe_program", "run_checks", "values_equal"]
 
 MODULE_NAME = "__ncpu_candidate__"
 REPR_LIMIT = 300
+DETAIL_LIMIT = 4000
 SHOWN_LIMIT = 1024 * 1024
 
 
@@ -48,14 +55,81 @@ def _describe_exception(exc: BaseException) -> str:
     return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 3] + "..."
 
 
-def load_module(program: str, filename: str = "<candidate>") -> types.ModuleType:
-    """Execute ``program`` as a fresh module and return it (its name is not ``__main__``)."""
-    module = types.ModuleType(MODULE_NAME)
-    module.__file__ = filename
+def _raised_in(exc: BaseException) -> dict[str, str]:
+    """For a ``NotImplementedError``: the function it was raised in (``{"raised_in": "Inventory.low_stock"}``)."""
+    if not isinstance(exc, NotImplementedError):
+        return {}
+    try:
+        trace = exc.__traceback__
+        while trace is not None and trace.tb_next is not None:
+            trace = trace.tb_next
+        if trace is None:
+            return {}
+        code = trace.tb_frame.f_code
+        return {"raised_in": str(getattr(code, "co_qualname", code.co_name))[:300]}
+    except BaseException:
+        return {}
+
+
+def _exception_line(exc: BaseException) -> str:
+    """The exception as a traceback's last line prints it (``mod.Error: message``), which doctest compares."""
+    try:
+        text = traceback.format_exception_only(type(exc), exc)[-1]  # what doctest compares
+    except BaseException:
+        text = f"{type(exc).__name__}: <unprintable>"
+    return text if len(text) <= DETAIL_LIMIT else text[: DETAIL_LIMIT - 3] + "..."
+
+
+def load_module(program: str, filename: str = "<candidate>", placement: dict[str, Any] | None = None) -> types.ModuleType:
+    """Execute ``program`` as a fresh module and return it (its name is not ``__main__``).
+
+    With a ``placement`` (``Placement.to_wire``) it is imported under its real dotted name, from its real
+    file, with the import roots first on ``sys.path``: its package's ``__init__`` runs first, relative
+    imports resolve, and a project module that imports it back gets this program, not the file on disk.
+    """
+    roots = [str(r) for r in placement.get("roots", ())] if placement is not None else []
+    sys.path[:0] = [r for r in roots if r not in sys.path]
+    if placement is None or not placement.get("name"):  # no importable name: an anonymous module
+        module = types.ModuleType(MODULE_NAME)
+        module.__file__ = str(placement["file"]) if placement is not None else filename
+        sys.modules[MODULE_NAME] = module
+        exec(compile(program, module.__file__, "exec"), module.__dict__)
+        return module
+    name, path = str(placement["name"]), str(placement["file"])
+    for known in [n for n in sys.modules if n == name or name.startswith(n + ".")]:
+        if not _from_roots(sys.modules[known], roots):  # a warm stdlib module of the same name
+            del sys.modules[known]
+    sys.meta_path.insert(0, _ServedSource(name, path, program, bool(placement.get("package"))))
+    importlib.invalidate_caches()
+    module = importlib.import_module(name)
     sys.modules[MODULE_NAME] = module
-    code = compile(program, filename, "exec")
-    exec(code, module.__dict__)
     return module
+
+
+def _from_roots(module: types.ModuleType, roots: Sequence[str]) -> bool:
+    where = getattr(module, "__file__", None) or ""
+    return bool(where) and any(os.path.abspath(where).startswith(os.path.join(root, "")) for root in roots)
+
+
+class _ServedSource(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds one module by name and loads it from the candidate program instead of its file."""
+
+    def __init__(self, name: str, path: str, program: str, package: bool) -> None:
+        self.name, self.path, self.program, self.package = name, path, program, package
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: types.ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != self.name:
+            return None
+        locations = [os.path.dirname(self.path)] if self.package else None
+        return importlib.util.spec_from_file_location(fullname, self.path, loader=self, submodule_search_locations=locations)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        exec(compile(self.program, self.path, "exec"), module.__dict__)
 
 
 def _compare_here(scope: dict[str, Any], check: Check, actual: Any) -> dict[str, Any]:
@@ -83,7 +157,7 @@ def observe(namespace: dict[str, Any], check: Check) -> dict[str, Any]:
         except AssertionError as exc:
             return {"passed": False, "error": _describe_exception(exc) if str(exc) else "assertion failed"}
         except BaseException as exc:
-            return {"passed": False, "error": _describe_exception(exc)}
+            return {"passed": False, "error": _describe_exception(exc), **_raised_in(exc)}
         return {"passed": True}
     stdout = io.StringIO()
     try:
@@ -96,7 +170,8 @@ def observe(namespace: dict[str, Any], check: Check) -> dict[str, Any]:
         with contextlib.redirect_stdout(stdout):
             actual = eval(code, scope)
     except BaseException as exc:
-        return {"raised": _describe_exception(exc), "names": [cls.__name__ for cls in type(exc).__mro__]}
+        names = [cls.__name__ for cls in type(exc).__mro__]
+        return {"raised": _describe_exception(exc), "names": names, "detail": _exception_line(exc), **_raised_in(exc)}
     if check.mode == "value" and check.expected is not None and not judged_outside(check)[0]:
         return _compare_here(scope, check, actual)
     observation: dict[str, Any] = {"value": encode(actual), "actual": _repr(actual)}
@@ -109,11 +184,13 @@ def observe(namespace: dict[str, Any], check: Check) -> dict[str, Any]:
     return observation
 
 
-def observe_program(program: str, checks: Sequence[Check], filename: str = "<candidate>") -> dict[str, Any]:
+def observe_program(
+    program: str, checks: Sequence[Check], filename: str = "<candidate>", placement: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Load ``program`` and observe every check: ``{"observations": [...]}``, or ``{"error": ...}``."""
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            module = load_module(program, filename)
+            module = load_module(program, filename, placement)
     except SyntaxError as exc:
         return {"error": f"SyntaxError: {exc.msg} (line {exc.lineno})"}
     except BaseException as exc:

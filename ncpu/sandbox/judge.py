@@ -21,6 +21,7 @@ import ast
 import builtins
 import dataclasses
 import doctest
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -98,6 +99,33 @@ def output_matches(expected: str, shown: str, options: Sequence[str] = ()) -> bo
     return doctest.OutputChecker().check_output(want + "\n", got + "\n", flags)
 
 
+_MODULE_PREFIX = re.compile(r"(?:[^:]*\.)?([^:]*:)")
+
+
+def exception_matches(expected: str, detail: str, options: Sequence[str] = ()) -> bool:
+    """Whether a raised exception's line matches an expected traceback's, as ``doctest`` decides.
+
+    ``expected``: the example's exception line(s) (``ValueError: negative size``), ``detail``: the raised
+    one's as a traceback prints it. The flags apply (``ELLIPSIS``...); with ``IGNORE_EXCEPTION_DETAIL`` only
+    the type's name counts, without its module (``doctest.DocTestRunner.__run``).
+    """
+    flags = 0
+    for name in options:
+        flags |= doctest.OPTIONFLAGS_BY_NAME.get(name, 0)
+    want, got = expected.strip() + "\n", detail.strip() + "\n"
+    checker = doctest.OutputChecker()
+    if checker.check_output(want, got, flags):
+        return True
+    if flags & doctest.IGNORE_EXCEPTION_DETAIL:
+        wanted, raised = _MODULE_PREFIX.match(want), _MODULE_PREFIX.match(got)
+        if wanted is None and ":" not in want:  # a bare name: ``ValueError`` against ``ValueError: why``
+            wanted = _MODULE_PREFIX.match(want.strip() + ":")
+        if raised is None and ":" not in got:
+            raised = _MODULE_PREFIX.match(got.strip() + ":")
+        return wanted is not None and raised is not None and checker.check_output(wanted.group(1), raised.group(1), flags)
+    return False
+
+
 _CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F) if code not in (0x09, 0x0A)}
 """Control characters a candidate could print to forge a line of a report or a prompt, shown escaped."""
 
@@ -171,6 +199,10 @@ def judge(
     if "raised" in observation:
         raised = _text(observation, "raised")
         names = observation.get("names")
+        if check.mode == "raises" and check.origin == "doctest":
+            detail = observation.get("detail")
+            passed = isinstance(detail, str) and exception_matches(check.expected or "", detail, check.options)
+            return CheckResult(passed=passed, actual=raised) if passed else CheckResult(passed=False, error=raised)
         if check.mode == "raises" and isinstance(names, list) and _plausible_names(names) and check.expected in names:
             return CheckResult(passed=True, actual=raised)
         return CheckResult(passed=False, error=raised)
@@ -202,15 +234,43 @@ def judge(
     return CheckResult(passed=passed, actual=actual)
 
 
-def judge_all(checks: Sequence[Check], observations: Any, program: str = "") -> tuple[CheckResult, ...]:
+def judge_all(
+    checks: Sequence[Check], observations: Any, program: str = "", pending: Sequence[str] = ()
+) -> tuple[CheckResult, ...]:
     """Every check's result; raises ``ValueError`` unless there is exactly one observation per check.
 
-    ``program``: the candidate's source, read (never run) for ``-> float`` annotations.
+    ``program``: the candidate's source, read (never run) for ``-> float`` annotations. ``pending``: the
+    qualified names of the module's other stubs, still placeholders (see ``waiting_for``).
     """
     if not isinstance(observations, list) or len(observations) != len(checks):
         raise ValueError("malformed result from the sandbox")
     floats = float_functions(program) if program else frozenset()
-    return tuple(
-        judge(check, observation, float_result=_called(check.call) in floats)
-        for check, observation in zip(checks, observations, strict=True)
-    )
+    results = []
+    for check, observation in zip(checks, observations, strict=True):
+        result = judge(check, observation, float_result=_called(check.call) in floats)
+        waits = None if result.passed else waiting_for(check, observation, pending)
+        results.append(dataclasses.replace(result, waiting=waits) if waits else result)
+    return tuple(results)
+
+
+def waiting_for(check: Check, observation: Any, pending: Sequence[str]) -> str | None:
+    """The other stub a failed check could not run without, if that is why it failed.
+
+    It is when the check raised ``NotImplementedError`` from the placeholder of one of the module's other
+    stubs (the child names the function the exception came from) and the check itself calls that stub by
+    name: a test of two stubs (``inv.low_stock(3)`` then ``restock_list(inv, 3)``) cannot pass until both have
+    bodies. The check's text is the worker's own, so a candidate cannot make an unrelated check wait.
+    """
+    if not pending or not isinstance(observation, dict):
+        return None
+    origin = observation.get("raised_in")
+    names = observation.get("names")
+    if not isinstance(origin, str) or origin not in pending:
+        return None
+    if not (isinstance(names, list) and names[:1] == ["NotImplementedError"]) and not str(
+        observation.get("error", "")
+    ).startswith("NotImplementedError"):
+        return None
+    short = origin.rsplit(".", 1)[-1]
+    code = "\n".join((*check.setup, check.call))
+    return origin if re.search(rf"\b{re.escape(short)}\s*\(", code) else None

@@ -218,7 +218,7 @@ def build_root(sources: Sequence[tuple[str, int]], links: Sequence[tuple[str, st
         os.symlink(f"/proc/self/fd/{index}", f"{dev}/{name}")
     os.symlink("/proc/self/fd", f"{dev}/fd")
     mount(None, dev, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
-    os.mkdir(base + "/tmp")
+    os.makedirs(base + "/tmp", exist_ok=True)  # a read-only path under /tmp made it already
     os.mkdir(base + "/proc")
     os.mkdir(base + "/.old")
     _pivot_root(base, base + "/.old")
@@ -235,10 +235,23 @@ def build_root(sources: Sequence[tuple[str, int]], links: Sequence[tuple[str, st
     return has_proc
 
 
-def private_tmp(size_mb: int) -> None:
-    """In a candidate: a mount namespace of its own with a fresh tmpfs on ``/tmp`` (gone when it exits)."""
+def private_tmp(size_mb: int, keep: Sequence[str] = ()) -> None:
+    """In a candidate: a mount namespace of its own with a fresh tmpfs on ``/tmp`` (gone when it exits).
+
+    ``keep``: read-only paths under ``/tmp`` (a project checked out there) that stay visible on top of it.
+    """
     unshare(CLONE_NEWNS)
+    kept = []
+    for path in keep:
+        with contextlib.suppress(OSError):
+            kept.append((path, os.open(path, os.O_PATH | os.O_CLOEXEC)))
     mount("ncpu-tmp", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0700,size={size_mb}m,nr_inodes=16384")
+    for path, fd in kept:
+        try:
+            os.makedirs(path, exist_ok=True)
+            _bind_readonly(f"/proc/self/fd/{fd}", path)
+        finally:
+            os.close(fd)
 
 
 class _CapHeader(ctypes.Structure):

@@ -72,14 +72,16 @@ def describe_exit(status: int, limits: dict[str, Any]) -> str:
     return f"exited with status {code} before reporting a result"
 
 
-def judged(message: dict[str, Any], checks: Sequence[Check], seconds: float, program: str = "") -> Verdict:
+def judged(
+    message: dict[str, Any], checks: Sequence[Check], seconds: float, program: str = "", pending: Sequence[str] = ()
+) -> Verdict:
     """Turn the child's observations into a verdict here, outside the candidate's process; never raises."""
     total = len(checks)
     error = message.get("error")
     if error is not None:
         return Verdict.failed(total, str(error)[:1000], seconds)
     try:
-        results = judge_all(checks, message.get("observations"), program)
+        results = judge_all(checks, message.get("observations"), program, pending)
     except ValueError as exc:
         return Verdict.failed(total, str(exc)[:1000], seconds)
     except Exception as exc:
@@ -88,7 +90,12 @@ def judged(message: dict[str, Any], checks: Sequence[Check], seconds: float, pro
 
 
 def response(
-    outcome: Outcome, token: str, checks: Sequence[Check], limits: dict[str, Any], program: str = ""
+    outcome: Outcome,
+    token: str,
+    checks: Sequence[Check],
+    limits: dict[str, Any],
+    program: str = "",
+    pending: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The reply for one candidate's outcome."""
     total = len(checks)
@@ -106,7 +113,8 @@ def response(
         if outcome.result and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
             return failed(total, "the candidate tampered with the result channel", outcome)
         return failed(total, describe_exit(status, limits), outcome)
-    return {"index": 0, "verdict": verdict_to_wire(judged(message, checks, outcome.seconds, program))}
+    verdict = judged(message, checks, outcome.seconds, program, pending)
+    return {"index": 0, "verdict": verdict_to_wire(verdict)}
 
 
 def passed(reply: dict[str, Any], total: int) -> bool:

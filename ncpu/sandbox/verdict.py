@@ -14,6 +14,9 @@ class CheckResult:
     """``repr`` of the value the candidate produced (truncated), when it produced one."""
     error: str | None = None
     """The exception the candidate raised (``"ZeroDivisionError: division by zero"``) or why it failed."""
+    waiting: str | None = None
+    """The other stub of the module this check could not run without (it raised its placeholder's
+    ``NotImplementedError``): neither a pass nor evidence against the candidate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,20 +36,31 @@ class Verdict:
         return sum(1 for r in self.results if r.passed)
 
     @property
+    def waiting(self) -> tuple[str, ...]:
+        """The other stubs that checks wait for (each once, in order)."""
+        return tuple(dict.fromkeys(r.waiting for r in self.results if r.waiting is not None and not r.passed))
+
+    @property
     def ok(self) -> bool:
-        """Whether every check passed (and there was at least one)."""
-        return self.error is None and self.total > 0 and self.passed == self.total
+        """Whether every check passed, or waits for another stub, with at least one passed."""
+        if self.error is not None or self.total <= 0 or len(self.results) != self.total or self.passed == 0:
+            return False
+        return all(r.passed or r.waiting is not None for r in self.results)
 
     def summary(self) -> str:
         """Return ``"3 of 4 checks passed"`` or the whole-candidate error."""
         if self.error is not None:
             return f"0 of {self.total} checks passed ({self.error})"
+        waits = sum(1 for r in self.results if r.waiting is not None and not r.passed)
+        if waits:
+            names = ", ".join(self.waiting)
+            return f"{self.passed} of {self.total} checks passed, {waits} waiting for {names} (still a stub)"
         return f"{self.passed} of {self.total} checks passed"
 
     def first_failure(self) -> tuple[int, CheckResult] | None:
-        """Return the index and result of the first failing check, if any."""
+        """Return the index and result of the first failing check (one waiting for another stub is not)."""
         for index, result in enumerate(self.results):
-            if not result.passed:
+            if not result.passed and result.waiting is None:
                 return index, result
         return None
 

@@ -133,9 +133,14 @@ class Runner:
                 settle(self.zygote, last)
 
 
-def _candidate_request(checks: Sequence[Check], limits: dict[str, Any], program: str) -> dict[str, Any]:
+def _candidate_request(
+    checks: Sequence[Check], limits: dict[str, Any], program: str, module: dict[str, Any] | None
+) -> dict[str, Any]:
     """What one candidate is told: no expected outcome of a check the worker judges itself."""
-    return {"program": program, "checks": checks_to_wire([for_child(c) for c in checks]), "limits": limits}
+    request = {"program": program, "checks": checks_to_wire([for_child(c) for c in checks]), "limits": limits}
+    if isinstance(module, dict):
+        request["module"] = module
+    return request
 
 
 def handle(request: dict[str, Any], runner: Runner, isolation: Isolation) -> dict[str, Any]:
@@ -147,8 +152,10 @@ def handle(request: dict[str, Any], runner: Runner, isolation: Isolation) -> dic
     deadline = time.monotonic() + float(request["limits"]["wall_seconds"])
     first = request["op"] == "first"
     for index, program in enumerate(programs):
-        outcome, token = runner.run(_candidate_request(checks, request["limits"], program), deadline)
-        response = report.response(outcome, token, checks, request["limits"], program)
+        outcome, token = runner.run(_candidate_request(checks, request["limits"], program, request.get("module")), deadline)
+        module = request.get("module")
+        pending = [str(name) for name in module.get("pending", ())] if isinstance(module, dict) else []
+        response = report.response(outcome, token, checks, request["limits"], program, pending)
         if not first:
             return response
         verdict = response.get("verdict")
@@ -277,6 +284,19 @@ def _ready(plan: Plan, why: str, control_fd: int) -> tuple[Zygote, Runner, Isola
         plan = dataclasses.replace(plan, refuse=plan.refuse | {step})
 
 
+def _filter() -> tuple[Filter | None, str]:
+    """The filter the caller compiled (``NCPU_SANDBOX_FILTER``), else one compiled here (needs libseccomp)."""
+    program = os.environ.get("NCPU_SANDBOX_FILTER")
+    if program is None:
+        return compile_filter()
+    if not program:
+        return None, os.environ.get("NCPU_SANDBOX_FILTER_ERROR", "") or "no seccomp filter"
+    try:
+        return Filter(bytes.fromhex(program)), ""
+    except ValueError:
+        return None, "the seccomp filter was garbled on its way to the worker"
+
+
 def main() -> None:
     """Warm up, start the zygote (before any request: its memory stays clean), and serve."""
     # The channel moves to bare fds; 0 and 1 become /dev/null so that stray prints cannot corrupt it.
@@ -292,7 +312,7 @@ def main() -> None:
     for name in _WARM_MODULES:
         importlib.import_module(name)
     namespaces.libc()
-    seccomp_filter, why = (None, "seccomp refused for a test") if "seccomp" in refuse else compile_filter()
+    seccomp_filter, why = (None, "seccomp refused for a test") if "seccomp" in refuse else _filter()
     if "filter" in refuse:  # tests: a kernel that takes no filter (an invalid program is refused with EINVAL)
         seccomp_filter = Filter(bytes(8))
     plan = _plan(refuse, seccomp_filter)

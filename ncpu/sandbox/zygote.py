@@ -285,6 +285,7 @@ def _serve(sock: socket.socket, plan: Plan, in_namespaces: bool) -> NoReturn:
                 filter=None if "seccomp" in plan.refuse else plan.filter,
                 hook=plan.hook,
                 readable=plan.readable,
+                under_tmp=tuple(path for path in plan.binds if path.startswith("/tmp/")),
             )
             child.run_candidate(setup, (fds[0], fds[1], fds[2]))
         for fd in fds:

@@ -175,9 +175,38 @@ def test_an_expected_exception_is_a_check_and_its_side_effects_are_replayed() ->
     [-1]
     """
     checks = doctest_checks(doc, 1)
-    assert (checks[0].mode, checks[0].expected) == ("raises", "ValueError")
+    assert (checks[0].mode, checks[0].expected) == ("raises", "ValueError: negative")
     program = "def record(xs, x):\n    xs.append(x)\n    if x < 0:\n        raise ValueError('negative')\n"
     assert run_checks(program, checks).ok
+
+
+@pytest.mark.parametrize(
+    ("expected", "raised", "directive", "passes"),
+    [
+        ("ValueError: negative size", "ValueError('negative size')", "", True),
+        ("ValueError: negative size", "ValueError('negative')", "", False),  # doctest compares the message
+        ("ValueError: negative size", "TypeError('negative size')", "", False),
+        ("ValueError", "ValueError('why')", "", False),  # a bare name expects no message
+        ("ValueError", "ValueError()", "", True),
+        ("ValueError: negative ...", "ValueError('negative size: -3')", "  # doctest: +ELLIPSIS", True),
+        ("pkg.errors.ValueError: anything", "ValueError('other')", "  # doctest: +IGNORE_EXCEPTION_DETAIL", True),
+        ("ValueError: anything", "TypeError('anything')", "  # doctest: +IGNORE_EXCEPTION_DETAIL", False),
+        ("KeyError: 'a'", "KeyError('a')", "", True),
+    ],
+)
+def test_exception_lines_compare_as_doctest_compares_them(
+    expected: str, raised: str, directive: str, passes: bool
+) -> None:
+    """Each case is also run through the standard library's ``doctest``: our verdict must be its verdict."""
+    doc = f">>> boom(){directive}\nTraceback (most recent call last):\n  ...\n{expected}\n"
+    program = f"def boom():\n    raise {raised}\n"
+    namespace: dict[str, object] = {}
+    exec(program, namespace)
+    test = doctest.DocTestParser().get_doctest(doc, namespace, "boom", None, 0)
+    runner = doctest.DocTestRunner(verbose=False)
+    runner.run(test, out=lambda _text: None)
+    assert (runner.failures == 0) is passes  # what doctest itself says
+    assert run_checks(program, doctest_checks(doc, 1)).ok is passes
 
 
 @pytest.mark.parametrize(

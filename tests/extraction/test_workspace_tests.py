@@ -112,6 +112,7 @@ RIGHT = {"slug": "return '-'.join(text.lower().split())\n", "bump": "self.n += b
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
+    tmp_path.chmod(0o755)  # as root, candidates run as nobody: the project must be world-readable
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "__init__.py").write_text("")
     (tmp_path / "pkg" / "core.py").write_text(CORE)
@@ -150,9 +151,9 @@ def test_each_test_and_each_parametrized_case_is_a_check(workspace: Path) -> Non
 
 def test_the_right_body_passes_them_all_in_the_sandbox_and_a_wrong_one_fails(workspace: Path, sandbox: Sandbox) -> None:
     for name, problem in _problems(workspace).items():
-        verdict = sandbox.verify(problem.program_with(RIGHT[name]), problem.checks)
+        verdict = sandbox.verify(problem.program_with(RIGHT[name]), problem.checks, placement=problem.placement)
         assert verdict.ok, (name, [(r.error, r.actual) for r in verdict.results if not r.passed])
-        assert sandbox.verify(problem.program_with("return None\n"), problem.checks).passed == 0
+        assert sandbox.verify(problem.program_with("return None\n"), problem.checks, placement=problem.placement).passed == 0
 
 
 def test_test_methods_of_a_class_and_a_testcase_check_a_method_stub(workspace: Path) -> None:

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 
 from extraction import SourceError, extract_checks, find_stub, find_stubs, read_source
+from ncpu.project import placement_for
+from ncpu.sandbox import Sandbox
 from ncpu.sandbox.harness import run_checks
 
 MODULE = '''import math
@@ -119,7 +121,8 @@ def test_a_wrong_body_fails_the_extracted_checks() -> None:
     assert not verdict.ok and verdict.passed < verdict.total
 
 
-def test_workspace_tests_that_import_the_stub_become_checks(tmp_path: Path) -> None:
+def test_workspace_tests_that_import_the_stub_become_checks(tmp_path: Path, sandbox: Sandbox) -> None:
+    tmp_path.chmod(0o755)  # as root, candidates run as nobody: the project must be world-readable
     package = tmp_path / "pkg"
     package.mkdir()
     (package / "__init__.py").write_text("")
@@ -135,8 +138,9 @@ def test_workspace_tests_that_import_the_stub_become_checks(tmp_path: Path) -> N
     assert stub is not None
     checks = extract_checks(source, stub, path=package / "maths.py", workspace_root=tmp_path)
     assert [c.origin for c in checks] == ["workspace_test", "workspace_test"]  # tmp_path is made as pytest does
-    assert run_checks(source + "    return 2 * x\n", checks).ok
-    assert not run_checks(source + "    return x\n", checks).ok
+    placement = placement_for(package / "maths.py", tmp_path)  # the test imports pkg.maths: the candidate
+    assert sandbox.verify(source + "    return 2 * x\n", checks, placement=placement).ok
+    assert not sandbox.verify(source + "    return x\n", checks, placement=placement).ok
 
 
 PROSE_IN_SENTENCES = '''

@@ -101,7 +101,7 @@ def test_self_containing_and_huge_values_fail_cleanly(box: Sandbox) -> None:
 
 
 def test_output_and_raises_checks_are_judged_outside(box: Sandbox) -> None:
-    checks = [Check("doctest", "f(2)", "4", mode="output"), Check("doctest", "f(-1)", "ValueError", mode="raises")]
+    checks = [Check("doctest", "f(2)", "4", mode="output"), Check("doctest", "f(-1)", "ValueError: -1", mode="raises")]
     good = "def f(x):\n    if x < 0:\n        raise ValueError(x)\n    print(2 * x)\n"
     assert box.verify(good, checks).ok
     _failed(box, "class R:\n    def __repr__(self):\n        return 'maybe'\ndef f(x):\n    return R()\n", checks)

@@ -19,6 +19,7 @@
 ---@field wallSeconds? number Sandbox wall-clock limit per candidate (default 5).
 ---@field memoryMb? integer Sandbox memory limit per candidate, MiB (default 1024).
 ---@field unsafeSandbox? boolean Verify where the OS refuses the sandbox's kernel boundary, best effort (default false).
+---@field projectPython? string The project's interpreter (or venv folder) candidates run on; unset: the workspace's .venv/venv, $VIRTUAL_ENV, the server's.
 ---@field storePath? string Store directory; unset uses the user cache directory.
 ---@field offerUnverified? boolean Offer marked unverified bodies for stubs without examples (default false).
 ---@field idleUnloadSeconds? number Free the model after this long without a solve; 0 keeps it (default 600).

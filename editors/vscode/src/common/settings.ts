@@ -26,6 +26,7 @@ export interface ServerSettings {
     wallSeconds?: number;
     memoryMb?: number;
     unsafeSandbox?: boolean;
+    projectPython?: string;
     storePath?: string;
     offerUnverified?: boolean;
     idleUnloadSeconds?: number;
@@ -51,6 +52,7 @@ export const SERVER_KEYS: readonly (keyof ServerSettings)[] = [
     'wallSeconds',
     'memoryMb',
     'unsafeSandbox',
+    'projectPython',
     'storePath',
     'offerUnverified',
     'idleUnloadSeconds',
@@ -59,7 +61,7 @@ export const SERVER_KEYS: readonly (keyof ServerSettings)[] = [
     'modelHost',
 ];
 
-const PATH_KEYS: ReadonlySet<string> = new Set(['modelPath', 'escalationPath', 'storePath']);
+const PATH_KEYS: ReadonlySet<string> = new Set(['modelPath', 'escalationPath', 'storePath', 'projectPython']);
 
 /**
  * Resolve `${workspaceFolder}`, `${userHome}` and `~`, and make a relative path absolute against the

@@ -79,6 +79,7 @@ describe('serverSettings', () => {
                 'modelName',
                 'modelPath',
                 'offerUnverified',
+                'projectPython',
                 'requestTimeout',
                 'storePath',
                 'unsafeSandbox',
