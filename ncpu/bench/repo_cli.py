@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -46,7 +48,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--solve-timeout", type=float, default=1800.0, help="seconds per ncpu solve subprocess (default: 1800)"
     )
-    group.add_argument("--keep-variants", action="store_true", help="keep each target's variant tree after scoring")
+    group.add_argument(
+        "--keep-variants", action="store_true", help="keep each target's variant tree (in <out>/<name>/variants)"
+    )
 
 
 def engine_arguments(args: argparse.Namespace) -> list[str]:
@@ -105,9 +109,10 @@ def prepare(args: argparse.Namespace) -> int:
     targets_path.parent.mkdir(parents=True, exist_ok=True)
     partial = targets_path.with_suffix(".partial")
     kept: dict[tuple[str, str], int] = {}
+    scratch_root = Path(tempfile.mkdtemp(prefix="ncpu-bench-repo-"))  # outside any project's pytest config
     with partial.open("w", encoding="utf-8") as out:
         for library in libraries:
-            scratch = cache / "scratch" / library.label
+            scratch = scratch_root / library.label
             for record in validate_library(
                 library,
                 roots[library.name],
@@ -123,6 +128,7 @@ def prepare(args: argparse.Namespace) -> int:
                 if record["valid"]:
                     key = (library.name, record["kind"])
                     kept[key] = kept.get(key, 0) + 1
+    shutil.rmtree(scratch_root, ignore_errors=True)
     partial.replace(targets_path)
     for library in libraries:
         functions, methods = kept.get((library.name, "function"), 0), kept.get((library.name, "method"), 0)
@@ -178,10 +184,15 @@ def run(args: argparse.Namespace) -> int:
         note(f"{index}/{total} {record['target_id']}: {record['status']} -> {repo_report.outcome(record)}")
 
     solver = SubprocessSolver(engine_args, args.solve_timeout)
-    run_targets(
-        targets, by_name, roots, results, solver, test_timeout=args.test_timeout, keep_variants=args.keep_variants,
-        progress=progress,
-    )  # fmt: skip
+    variants = out / "variants" if args.keep_variants else Path(tempfile.mkdtemp(prefix="ncpu-bench-repo-"))
+    try:
+        run_targets(
+            targets, by_name, roots, results, solver, variants=variants, test_timeout=args.test_timeout,
+            keep_variants=args.keep_variants, progress=progress,
+        )  # fmt: skip
+    finally:
+        if not args.keep_variants:
+            shutil.rmtree(variants, ignore_errors=True)
     return report(args)
 
 

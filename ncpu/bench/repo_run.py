@@ -127,7 +127,7 @@ def _candidate_of(target: dict[str, Any], source: str) -> Candidate:
 def make_variant(target: dict[str, Any], library: Library, pristine: Path, directory: Path) -> Variant:
     """A fresh copy of the library under ``directory`` with the target blanked."""
     safe = target["target_id"].replace("/", "_").replace(":", "_").replace(".", "_")
-    root = copy_tree(pristine, directory / safe)
+    root = copy_tree(pristine, (directory / safe).resolve())
     path = root / target["file"]
     source = path.read_text(encoding="utf-8")
     blanked = blank(source, _candidate_of(target, source))
@@ -180,15 +180,19 @@ def run_targets(
     results: Path,
     solver: Solver,
     *,
+    variants: Path,
     test_timeout: float,
     keep_variants: bool = False,
     progress: Callable[[int, int, dict[str, Any]], None] | None = None,
 ) -> Path:
-    """Solve and score every target not yet in ``results``, appending one record each; return ``results``."""
+    """Solve and score every target not yet in ``results``, appending one record each; return ``results``.
+
+    Each target's variant is made under ``variants``, which should lie outside any project (pytest would
+    take that project's configuration for the library's), and removed after scoring unless ``keep_variants``.
+    """
     results.parent.mkdir(parents=True, exist_ok=True)
     done = finished_targets(results)
     todo = [target for target in targets if target["target_id"] not in done]
-    variants = results.parent / "variants"
     with results.open("a", encoding="utf-8") as out:
         for index, target in enumerate(todo, start=1):
             library = libraries[target["library"]]

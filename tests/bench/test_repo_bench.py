@@ -189,17 +189,22 @@ def test_run_scores_the_written_file_and_resumes(fakelib: Path, targets_file: Pa
         return {"status": "verified", "samples": 1, "tokens": 10, "seconds": 1.5, "body": "..."}
 
     results = tmp_path / "run" / "results.jsonl"
-    run_targets(targets, {"fakelib": FAKELIB}, {"fakelib": fakelib}, results, solver, test_timeout=60)
+    variants = tmp_path / "variants"
+    run_targets(
+        targets, {"fakelib": FAKELIB}, {"fakelib": fakelib}, results, solver, variants=variants, test_timeout=60
+    )
     records = {r["qualified_name"]: r for r in read_records(results)}
     assert sorted(calls) == ["Counter.bump", "add"]
     assert repo_report.outcome(records["add"]) == "passed"
     assert repo_report.outcome(records["Counter.bump"]) == "false_verification"
-    assert not (tmp_path / "run" / "variants").exists() or not any((tmp_path / "run" / "variants").iterdir())
+    assert not any(variants.iterdir())  # removed after scoring
 
     def must_not_run(variant: Variant) -> dict[str, Any]:
         raise AssertionError(f"{variant.target['target_id']} was already done")
 
-    run_targets(targets, {"fakelib": FAKELIB}, {"fakelib": fakelib}, results, must_not_run, test_timeout=60)
+    run_targets(
+        targets, {"fakelib": FAKELIB}, {"fakelib": fakelib}, results, must_not_run, variants=variants, test_timeout=60
+    )
     assert len(results.read_text().splitlines()) == 2
 
 
