@@ -28,7 +28,7 @@ from ncpu.cli.console import note
 from ncpu.cli.options import UsageError, add_engine_options, settings_from_args
 
 STEPS = ("prepare", "run", "report")
-DEFAULT_PER_LIBRARY = 15
+DEFAULT_PER_KIND = 15
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -38,10 +38,10 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--targets", type=Path, help="targets file (default: <out>/repo-targets/targets.jsonl)")
     group.add_argument("--cache", type=Path, help="sdist and source cache (default: <out>/repo-targets/cache)")
     group.add_argument(
-        "--per-library",
+        "--per-kind",
         type=int,
-        default=DEFAULT_PER_LIBRARY,
-        help=f"targets kept per library (default: {DEFAULT_PER_LIBRARY})",
+        default=DEFAULT_PER_KIND,
+        help=f"functions, and methods, kept per library (default: {DEFAULT_PER_KIND} of each)",
     )
     group.add_argument("--seed", type=int, default=0, help="seed of the target order (default: 0)")
     group.add_argument("--test-timeout", type=float, default=180.0, help="seconds per library test run (default: 180)")
@@ -117,7 +117,7 @@ def prepare(args: argparse.Namespace) -> int:
                 library,
                 roots[library.name],
                 scratch,
-                per_library=args.per_library,
+                per_kind=args.per_kind,
                 seed=args.seed,
                 timeout=args.test_timeout,
             ):
@@ -218,6 +218,6 @@ def main(args: argparse.Namespace) -> int:
     steps = {"prepare": prepare, "run": run, "report": report}
     if args.step not in steps:
         raise UsageError(f"ncpu bench repo needs a step: {', '.join(STEPS)}")
-    if args.per_library <= 0:
-        raise UsageError("--per-library must be positive")
+    if args.per_kind <= 0:
+        raise UsageError("--per-kind must be positive")
     return steps[args.step](args)

@@ -116,12 +116,14 @@ def validate_library(
     pristine: Path,
     scratch: Path,
     *,
-    per_library: int,
+    per_kind: int,
     seed: int,
     timeout: float,
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Validate candidates in the seeded order until ``per_library`` are kept; yield one record per candidate tried.
+    """Validate candidates in the seeded order, keeping up to ``per_kind`` functions and ``per_kind`` methods.
+
+    One record is yielded per candidate tried; a candidate of a kind already full is not tried.
 
     ``scratch`` is a working copy of ``pristine``: each candidate's file is blanked there, tested and restored.
     It should lie outside any project, or pytest may take that project's configuration for the library's.
@@ -130,10 +132,10 @@ def validate_library(
     tests = library_test_files(library, root)
     test_sources = {path: (root / path).read_text(encoding="utf-8") for path in tests}
     baseline: dict[tuple[str, ...], SuiteRun] = {}
-    kept = 0
+    kept: dict[str, int] = {}
     for candidate in ordered(library_candidates(library, root), seed):
-        if kept >= per_library:
-            return
+        if kept.get(candidate.kind, 0) >= per_kind:
+            continue
         chosen, called = choose_tests(candidate.name, test_sources)
         record: dict[str, Any] = {
             "library": library.name,
@@ -171,7 +173,7 @@ def validate_library(
                 record.update(valid=False, reason=f"blanked variant does not run (pytest exit {after.returncode})")
             else:
                 record.update(valid=True, reason="ok")
-                kept += 1
+                kept[candidate.kind] = kept.get(candidate.kind, 0) + 1
         if progress is not None:
             progress(record)
         yield record

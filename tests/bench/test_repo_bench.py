@@ -158,7 +158,7 @@ def test_source_and_test_files(fakelib: Path) -> None:
 def targets_file(fakelib: Path) -> Path:
     """The fake library validated once (each try is a pytest subprocess)."""
     scratch = fakelib.parent / "scratch"
-    records = list(validate_library(FAKELIB, fakelib, scratch, per_library=10, seed=0, timeout=60))
+    records = list(validate_library(FAKELIB, fakelib, scratch, per_kind=10, seed=0, timeout=60))
     targets = fakelib.parent / "targets.jsonl"
     targets.write_text("".join(json.dumps(r) + "\n" for r in records))
     return targets
