@@ -1,4 +1,7 @@
-"""``ncpu bench humaneval|humanevalplus``: a greedy baseline run and a cascade run, then the report."""
+"""``ncpu bench humaneval|humanevalplus``: a greedy baseline run and a cascade run, then the report.
+
+``ncpu bench repo prepare|run|report`` is the repo benchmark (``ncpu.bench.repo_cli``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ncpu.bench import report
+from ncpu.bench import repo_cli, report
 from ncpu.bench.datasets import DatasetError, load_humaneval, load_humanevalplus
 from ncpu.bench.runner import RunConfig, run
 from ncpu.cli.console import note
@@ -21,14 +24,16 @@ from ncpu.engine import Engine
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the ``bench`` subcommand."""
-    parser = subparsers.add_parser("bench", help="measure the cascade on HumanEval / HumanEval+")
-    parser.add_argument("dataset", choices=("humaneval", "humanevalplus"))
+    parser = subparsers.add_parser("bench", help="measure the cascade on HumanEval / HumanEval+ / real libraries")
+    parser.add_argument("dataset", choices=("humaneval", "humanevalplus", "repo"))
+    parser.add_argument("step", nargs="?", choices=repo_cli.STEPS, help="repo only: prepare, run or report")
     parser.add_argument("--data", type=Path, help="HumanEval+ JSONL(.gz) file (humanevalplus only)")
     parser.add_argument("--limit", type=int, help="only the first N problems")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out"), help="results directory")
     parser.add_argument("--name", help="run name (default: dataset and model)")
     parser.add_argument("--skip-baseline", action="store_true", help="do not run the greedy-only baseline")
     add_engine_options(parser)
+    repo_cli.add_options(parser)
     parser.set_defaults(run=main)
 
 
@@ -39,6 +44,10 @@ def _report_progress(label: str, index: int, total: int, record: dict[str, Any])
 
 def main(args: argparse.Namespace) -> int:
     """Run (or resume) the baseline and the cascade, then write the report and chart."""
+    if args.dataset == "repo":
+        return repo_cli.main(args)
+    if args.step is not None:
+        raise UsageError(f"{args.step!r}: steps are for `ncpu bench repo` only")
     try:
         if args.dataset == "humaneval":
             problems = load_humaneval()
