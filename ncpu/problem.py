@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -63,6 +64,16 @@ class Problem:
     def program_with(self, body: str) -> str:
         """The whole module with ``body`` in place of the stub's placeholder: what the sandbox runs."""
         return splice(self.source, self.stub, body)
+
+    @cached_property
+    def module_names(self) -> frozenset[str]:
+        """The functions and classes the module defines at top level (what an answer may only echo)."""
+        try:
+            tree = ast.parse(self.source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return frozenset()
+        kinds = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+        return frozenset(node.name for node in tree.body if isinstance(node, kinds))
 
     @property
     def entry_point(self) -> str:

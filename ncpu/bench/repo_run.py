@@ -63,13 +63,13 @@ class SubprocessSolver:
         report = variant.root.parent / f"{variant.root.name}.solve.json"
         report.unlink(missing_ok=True)
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(NCPU_ROOT), str(variant.root / variant.library.import_root), *filter(None, [env.get("PYTHONPATH")])]
-        )
+        # ncpu's own code only: the library is the user's project, found by the solve from --workspace, and the
+        # working directory is outside it (``python -m`` puts the working directory first on ncpu's own path).
+        env["PYTHONPATH"] = os.pathsep.join([str(NCPU_ROOT), *filter(None, [env.get("PYTHONPATH")])])
         try:
             answer = subprocess.run(
                 self.command(variant, report),
-                cwd=variant.root,
+                cwd=variant.root.parent,
                 env=env,
                 capture_output=True,
                 text=True,

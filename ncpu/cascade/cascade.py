@@ -273,7 +273,9 @@ class Cascade:
     ) -> None:
         """Charge one generation to the budget, then verify the body it holds (if any)."""
         state.charge(layer, model, temperature, generation.tokens, generation.seconds)
-        body = extract_body(request.response_prefix, generation.text, problem.stub.name, problem.stub.params)
+        body = extract_body(
+            request.response_prefix, generation.text, problem.stub.name, problem.stub.params, problem.module_names
+        )
         if body is None:
             return
         self._verify(Candidate(body, layer, model, temperature), problem, state, cancel)
@@ -356,7 +358,9 @@ class Cascade:
         request = build_request(problem, temperature=0.0, max_tokens=state.max_new_tokens(), deadline=state.deadline)
         generation = backend.generate(request, cancel)
         state.charge("greedy", backend.name, 0.0, generation.tokens, generation.seconds)
-        body = extract_body(request.response_prefix, generation.text, problem.stub.name, problem.stub.params)
+        body = extract_body(
+            request.response_prefix, generation.text, problem.stub.name, problem.stub.params, problem.module_names
+        )
         if body is None:
             return Solution(status="no_checks", key=problem.key, message=message, **_costs(state))
         state.trace.append(

@@ -75,10 +75,19 @@ def _is_placeholder(statements: list[ast.stmt]) -> bool:
     return True
 
 
-def extract_body(prefix: str, generated: str, name: str, params: Sequence[str] | None = None) -> str | None:
+def extract_body(
+    prefix: str,
+    generated: str,
+    name: str,
+    params: Sequence[str] | None = None,
+    module_names: frozenset[str] = frozenset(),
+) -> str | None:
     """Return the dedented body (ending in a newline) that the model wrote for ``name``, or ``None``.
 
     When ``params`` is given and the model renamed the parameters, the body is renamed back.
+    ``module_names``: what the stub's module already defines at top level. A definition of one of them in
+    the answer is the model echoing the context it was shown (the class around a method), not a helper to
+    move into the body.
     """
     candidates = []
     alone = _strip_fences(generated)
@@ -86,7 +95,7 @@ def extract_body(prefix: str, generated: str, name: str, params: Sequence[str] |
         candidates.append(alone)
     candidates.append(_strip_fences(prefix + generated))
     for code in candidates:
-        found = _body_from_code(code, name)
+        found = _body_from_code(code, name, module_names)
         if found is None:
             continue
         body, written_params = found
@@ -96,7 +105,7 @@ def extract_body(prefix: str, generated: str, name: str, params: Sequence[str] |
     return None
 
 
-def _body_from_code(code: str, name: str) -> tuple[str, tuple[str, ...]] | None:
+def _body_from_code(code: str, name: str, module_names: frozenset[str]) -> tuple[str, tuple[str, ...]] | None:
     tree = _parse_prefix_of(code)
     if tree is None:
         return None
@@ -113,7 +122,11 @@ def _body_from_code(code: str, name: str) -> tuple[str, tuple[str, ...]] | None:
         if node is not function
         and (
             isinstance(node, ast.Import | ast.ImportFrom)
-            or (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name != name)
+            or (
+                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                and node.name != name
+                and node.name not in module_names
+            )
         )
         and not _contains(node, function)
     ]

@@ -30,3 +30,17 @@ def test_unparseable_output_gives_none() -> None:
 
 def test_other_function_name_is_not_taken() -> None:
     assert extract_body("", "def sub(a, b):\n    return a - b\n", "add") is None
+
+
+def test_a_class_the_module_already_has_is_an_echo_not_a_helper_to_move() -> None:
+    """For a method the model was shown its class; writing the class again must not put it in the body."""
+    prefix = 'def total(self) -> int:\n    """Sum."""\n'
+    echoed = (
+        "    return sum(self.items)\n\n"
+        "@dataclass\nclass Inventory:\n    items: list\n\n    def total(self) -> int:\n        ...\n\n"
+        "def helper(x):\n    return x\n"
+    )
+    body = extract_body(prefix, echoed, "total", ["self"], frozenset({"Inventory", "Item"}))
+    assert body == "def helper(x):\n    return x\nreturn sum(self.items)\n"
+    empty = '\n@dataclass\nclass Inventory:\n    items: list\n\n    def total(self) -> int:\n        """Sum."""\n'
+    assert extract_body(prefix, empty, "total", ["self"], frozenset({"Inventory"})) is None
