@@ -97,9 +97,41 @@ def _imports_stub(tree: ast.Module, module: str, name: str) -> tuple[bool, list[
                     found = bound = True
             if bound:
                 continue
-        if isinstance(node, ast.Import | ast.ImportFrom):
+        if isinstance(node, ast.Import | ast.ImportFrom) or _imports_only(node):
             keep.append(ast.unparse(node))
     return found, keep, aliases
+
+
+def _imports_only(node: ast.stmt) -> bool:
+    """``try: import cPickle as pickle`` / ``except ImportError: import pickle``: imports, chosen at run time."""
+    if not isinstance(node, ast.Try | ast.If) or (isinstance(node, ast.If) and "__name__" in ast.unparse(node.test)):
+        return False
+    blocks = [node.body, node.orelse, *([h.body for h in node.handlers] if isinstance(node, ast.Try) else [])]
+    allowed = ast.Import | ast.ImportFrom | ast.Pass | ast.Assign
+    return all(isinstance(statement, allowed) or _imports_only(statement) for block in blocks for statement in block)
+
+
+def _absolute_imports(code: str, test_file: Path, root: Path) -> str:
+    """A test module's relative imports (``from .util import x``) made absolute: they run in the stub's module."""
+    if "from ." not in code:
+        return code
+    location = locate_module(test_file, declared_roots(root))
+    if location is None:
+        return code
+    package = location.name if location.is_package else location.name.rpartition(".")[0]
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            parts = package.split(".") if package else []
+            base = parts[: len(parts) - (node.level - 1)] if node.level - 1 <= len(parts) else []
+            if not base:
+                return code  # beyond the top package: leave it to fail as it would
+            node.module = ".".join([*base, *([node.module] if node.module else [])])
+            node.level = 0
+    return ast.unparse(tree)
 
 
 def _parse_test_file(path: Path) -> tuple[str, ast.Module] | None:
@@ -129,7 +161,7 @@ def _conftest_fixtures(test_file: Path, root: Path) -> dict[str, Fixture]:
     for folder in reversed([d for d in chain if d == root or root in d.parents]):
         parsed = _parse_test_file(folder / "conftest.py")
         if parsed is not None:
-            found.update(fixtures_in(parsed[1]))
+            found.update(fixtures_in(parsed[1], with_imports=True))
     return found
 
 
@@ -165,7 +197,7 @@ def workspace_test_checks(stub_path: Path, name: str, root: Path, class_name: st
         imports_it, imports, aliases = _imports_stub(tree, module, imported)
         if not imports_it:
             continue
-        setup = list(imports)
+        setup = [_absolute_imports(line, test_file, root) for line in imports]
         setup += [f"import sys as _ncpu_sys\n{alias} = _ncpu_sys.modules['__ncpu_candidate__']" for alias in aliases]
         fixtures = {**_conftest_fixtures(test_file, root), **fixtures_in(tree)}
         tests = tests_calling(tree, test_file, name, tuple(setup), fixtures, _helpers(tree, source))

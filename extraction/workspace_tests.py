@@ -78,8 +78,21 @@ def _undecorated(node: ast.FunctionDef | ast.ClassDef) -> str:
     return ast.unparse(copy)
 
 
-def fixtures_in(tree: ast.Module) -> dict[str, Fixture]:
-    """The fixtures a module defines at top level."""
+def fixtures_in(tree: ast.Module, with_imports: bool = False) -> dict[str, Fixture]:
+    """The fixtures a module defines at top level.
+
+    ``with_imports``: each after the module's absolute imports (a ``conftest.py``'s fixture uses its own
+    imports, which the test module need not have).
+    """
+    preamble = (
+        [
+            ast.unparse(n)
+            for n in tree.body
+            if isinstance(n, ast.Import) or (isinstance(n, ast.ImportFrom) and n.level == 0)
+        ]
+        if with_imports
+        else []
+    )
     found: dict[str, Fixture] = {}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and is_fixture(node):
@@ -87,7 +100,8 @@ def fixtures_in(tree: ast.Module) -> dict[str, Fixture]:
             parametrized = isinstance(decorator, ast.Call) and any(k.arg == "params" for k in decorator.keywords)
             yields = any(isinstance(sub, ast.Yield | ast.YieldFrom) for sub in ast.walk(node))
             params = tuple(arg.arg for arg in node.args.args)
-            found[node.name] = Fixture(node.name, params, _undecorated(node), yields, parametrized)
+            code = "\n".join([*preamble, _undecorated(node)])
+            found[node.name] = Fixture(node.name, params, code, yields, parametrized)
     return found
 
 
@@ -231,7 +245,8 @@ def _add_test(
         if owner is None:
             run = f"{target}({arguments})"
         elif is_testcase(owner):
-            run = f"{owner.name}({node.name!r}).debug()"
+            # ``debug()`` runs setUp, the test and tearDown; the class fixtures are the runner's job.
+            run = f"{owner.name}.setUpClass()\ntry:\n    {owner.name}({node.name!r}).debug()\nfinally:\n    {owner.name}.tearDownClass()"
         else:
             prepare = f"\nif hasattr(_ncpu_test, 'setup_method'):\n    _ncpu_test.setup_method(_ncpu_test.{node.name})"
             run = f"_ncpu_test = {owner.name}(){prepare}\n{target}({arguments})"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from extraction.check import Check
 from extraction.checks import extract
+from extraction.doctest_namespace import doctest_namespace
 from extraction.stub import Stub
 from extraction.stubs import find_stubs
 from ncpu.edit import splice
@@ -53,7 +54,9 @@ class Problem:
             checks=extracted.checks,
             path=path,
             skipped_tests=extracted.skipped,
-            placement=placement_for(path, workspace_root, interpreter, others),
+            placement=placement_for(
+                path, workspace_root, interpreter, others, _helper_files(extracted.checks, workspace_root)
+            ),
         )
 
     @cached_property
@@ -79,3 +82,11 @@ class Problem:
     def entry_point(self) -> str:
         """The stub's qualified name."""
         return self.stub.qualified_name
+
+
+def _helper_files(checks: tuple[Check, ...], workspace_root: Path | None) -> tuple[Path, ...]:
+    """The test files the checks come from, and the conftest files that bind names for doctests."""
+    files = {Path(check.path) for check in checks if check.path}
+    if any(check.origin == "doctest" for check in checks):
+        files |= {entry.conftest for entry in doctest_namespace(workspace_root).values()}
+    return tuple(sorted(files))

@@ -54,11 +54,17 @@ def _same_interpreter(path: Path) -> bool:
 
 
 def placement_for(
-    path: Path | None, workspace: Path | None, python: str | None = None, pending: tuple[str, ...] = ()
+    path: Path | None,
+    workspace: Path | None,
+    python: str | None = None,
+    pending: tuple[str, ...] = (),
+    helpers: tuple[Path, ...] = (),
 ) -> Placement | None:
     """Where a candidate for the module at ``path`` runs; ``None``: as an anonymous module, on our interpreter.
 
-    ``pending``: the module's other stubs (qualified names), still placeholders.
+    ``pending``: the module's other stubs (qualified names), still placeholders. ``helpers``: test files and
+    ``conftest.py`` files the checks come from; their import roots come after the module's, as pytest
+    (``prepend`` import mode) puts them on ``sys.path`` (``from util import make_tree`` in a test).
     """
     if path is None:
         return None if python is None and not pending else Placement("", "<candidate>", python=python, pending=pending)
@@ -67,6 +73,10 @@ def placement_for(
     roots = import_roots(workspace, location) if location is not None else import_roots(workspace)
     if location is None:  # a file no import can name (``my-script.py``): anonymous, beside its folder
         roots = (path.resolve().parent, *roots)
+    for helper in helpers:
+        found = locate_module(helper)
+        if found is not None:
+            roots = (*roots, found.root)
     return Placement(
         module=location.name if location is not None else "",
         file=str(path.resolve()),

@@ -32,6 +32,8 @@ __all__ = ["load_module", "observe_program", "run_checks", "values_equal"]
 
 MODULE_NAME = "__ncpu_candidate__"
 REPR_LIMIT = 300
+_SKIPS = frozenset({"SkipTest", "Skipped"})
+"""``unittest.SkipTest`` and pytest's ``Skipped`` (``pytest.skip``, ``importorskip``), by their class names."""
 DETAIL_LIMIT = 4000
 SHOWN_LIMIT = 1024 * 1024
 
@@ -157,6 +159,8 @@ def observe(namespace: dict[str, Any], check: Check) -> dict[str, Any]:
         except AssertionError as exc:
             return {"passed": False, "error": _describe_exception(exc) if str(exc) else "assertion failed"}
         except BaseException as exc:
+            if type(exc).__name__ in _SKIPS:  # the test skipped itself (a missing optional dependency...)
+                return {"passed": False, "error": _describe_exception(exc), "skipped": _describe_exception(exc)}
             return {"passed": False, "error": _describe_exception(exc), **_raised_in(exc)}
         return {"passed": True}
     stdout = io.StringIO()

@@ -193,8 +193,12 @@ def judge(
     if not outside:
         if "passed" not in observation:
             return CheckResult(passed=False, error="malformed result from the sandbox")
+        skipped = _text(observation, "skipped") if check.mode == "statement" else None
         return CheckResult(
-            passed=observation["passed"] is True, actual=_text(observation, "actual"), error=_text(observation, "error")
+            passed=observation["passed"] is True,
+            actual=_text(observation, "actual"),
+            error=_text(observation, "error"),
+            skipped=skipped,
         )
     if "raised" in observation:
         raised = _text(observation, "raised")

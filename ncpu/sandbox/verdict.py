@@ -17,6 +17,9 @@ class CheckResult:
     waiting: str | None = None
     """The other stub of the module this check could not run without (it raised its placeholder's
     ``NotImplementedError``): neither a pass nor evidence against the candidate."""
+    skipped: str | None = None
+    """Why the test skipped itself while running (``unittest.SkipTest``, ``pytest.skip``): as pytest counts it,
+    neither a pass nor a failure."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,25 +45,28 @@ class Verdict:
 
     @property
     def ok(self) -> bool:
-        """Whether every check passed, or waits for another stub, with at least one passed."""
+        """Whether every check passed, waits for another stub or skipped itself, with at least one passed."""
         if self.error is not None or self.total <= 0 or len(self.results) != self.total or self.passed == 0:
             return False
-        return all(r.passed or r.waiting is not None for r in self.results)
+        return all(r.passed or r.waiting is not None or r.skipped is not None for r in self.results)
 
     def summary(self) -> str:
         """Return ``"3 of 4 checks passed"`` or the whole-candidate error."""
         if self.error is not None:
             return f"0 of {self.total} checks passed ({self.error})"
         waits = sum(1 for r in self.results if r.waiting is not None and not r.passed)
+        skips = sum(1 for r in self.results if r.skipped is not None and not r.passed)
+        text = f"{self.passed} of {self.total} checks passed"
         if waits:
-            names = ", ".join(self.waiting)
-            return f"{self.passed} of {self.total} checks passed, {waits} waiting for {names} (still a stub)"
-        return f"{self.passed} of {self.total} checks passed"
+            text += f", {waits} waiting for {', '.join(self.waiting)} (still a stub)"
+        if skips:
+            text += f", {skips} skipped by the test itself"
+        return text
 
     def first_failure(self) -> tuple[int, CheckResult] | None:
         """Return the index and result of the first failing check (one waiting for another stub is not)."""
         for index, result in enumerate(self.results):
-            if not result.passed and result.waiting is None:
+            if not result.passed and result.waiting is None and result.skipped is None:
                 return index, result
         return None
 
