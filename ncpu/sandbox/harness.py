@@ -73,6 +73,20 @@ def _raised_in(exc: BaseException) -> dict[str, str]:
         return {}
 
 
+def _through_candidate(exc: BaseException, namespace: dict[str, Any]) -> bool:
+    """Whether the exception passed through code of the candidate's module (a body raising ``SkipTest``)."""
+    own = namespace.get("__file__")
+    trace = exc.__traceback__
+    try:
+        while trace is not None:
+            if trace.tb_frame.f_code.co_filename == own:
+                return True
+            trace = trace.tb_next
+    except BaseException:
+        return True
+    return False
+
+
 def _exception_line(exc: BaseException) -> str:
     """The exception as a traceback's last line prints it (``mod.Error: message``), which doctest compares."""
     try:
@@ -159,7 +173,8 @@ def observe(namespace: dict[str, Any], check: Check) -> dict[str, Any]:
         except AssertionError as exc:
             return {"passed": False, "error": _describe_exception(exc) if str(exc) else "assertion failed"}
         except BaseException as exc:
-            if type(exc).__name__ in _SKIPS:  # the test skipped itself (a missing optional dependency...)
+            if type(exc).__name__ in _SKIPS and not _through_candidate(exc, namespace):
+                # the test skipped itself (a missing optional dependency...), not the code under test
                 return {"passed": False, "error": _describe_exception(exc), "skipped": _describe_exception(exc)}
             return {"passed": False, "error": _describe_exception(exc), **_raised_in(exc)}
         return {"passed": True}
