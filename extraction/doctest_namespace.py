@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import functools
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,21 +92,33 @@ def doctest_namespace(workspace: Path | None) -> dict[str, NamespaceEntry]:
     """Every name the workspace's conftest files bind for doctests (the first conftest found wins a name)."""
     if workspace is None:
         return {}
-    return _namespace(workspace.resolve(), _stamp(workspace))
-
-
-def _stamp(workspace: Path) -> float:
-    """Cheap change detection: the newest conftest mtime changes the cache key."""
+    workspace = workspace.resolve()
+    conftests = _conftests_now(workspace)
     try:
-        return max((p.stat().st_mtime for p in _conftests(workspace)), default=0.0)
+        stamp = tuple((path, path.stat().st_mtime_ns) for path in conftests)
     except OSError:
-        return 0.0
+        stamp = tuple((path, 0) for path in conftests)
+    return _namespace(stamp)
+
+
+_LISTED: dict[Path, tuple[float, tuple[Path, ...]]] = {}
+_LIST_SECONDS = 5.0
+"""How long a workspace's list of conftest files is reused (the server asks on every edit)."""
+
+
+def _conftests_now(workspace: Path) -> tuple[Path, ...]:
+    now = time.monotonic()
+    listed = _LISTED.get(workspace)
+    if listed is None or now - listed[0] > _LIST_SECONDS:
+        listed = (now, tuple(_conftests(workspace)))
+        _LISTED[workspace] = listed
+    return listed[1]
 
 
 @functools.lru_cache(maxsize=32)
-def _namespace(workspace: Path, _stamp: float) -> dict[str, NamespaceEntry]:
+def _namespace(stamp: tuple[tuple[Path, int], ...]) -> dict[str, NamespaceEntry]:
     found: dict[str, NamespaceEntry] = {}
-    for conftest in _conftests(workspace):
+    for conftest, _ in stamp:
         for entry in _entries(conftest):
             found.setdefault(entry.name, entry)
     return found

@@ -20,6 +20,7 @@ from ncpu.cli.options import UsageError, add_engine_options, settings_from_args
 from ncpu.edit import solution_note, splice
 from ncpu.engine import Engine
 from ncpu.problem import Problem
+from ncpu.project import project_interpreter
 
 _SIGNATURE = re.compile(r"(?P<head>(async\s+)?def\s+\w+\s*\((?:[^()]|\([^()]*\))*\)\s*(->\s*[^:]+)?:)")
 _DOCSTRING = re.compile(r'("""|\'\'\')(?P<text>.*?)\1', re.DOTALL)
@@ -61,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     if not stubs:
         raise UsageError("could not read a function stub from the prompt")
     settings = settings_from_args(args)
-    problem = Problem.from_source(source, stubs[0], workspace_root=Path.cwd(), python=settings.python)
+    # The interpreter of the project we are in; its tests are not looked for (a prompt has no file).
+    problem = Problem.from_source(source, stubs[0], python=project_interpreter(Path.cwd(), settings.python))
     if problem.checks:
         prepare_models(settings)
     with Engine(settings) as engine:
