@@ -40,10 +40,13 @@ def _parse_prefix_of(code: str) -> ast.Module | None:
 
 
 def _find_function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
-            return node
-    return None
+    """The first definition of ``name`` with a real body (an echoed class may hold the method written out)."""
+    found = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name
+    ]
+    return next((node for node in found if not _is_placeholder(_body_statements(node))), found[0] if found else None)
 
 
 def _segment(lines: list[str], node: ast.stmt) -> str:

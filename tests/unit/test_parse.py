@@ -44,3 +44,9 @@ def test_a_class_the_module_already_has_is_an_echo_not_a_helper_to_move() -> Non
     assert body == "def helper(x):\n    return x\nreturn sum(self.items)\n"
     empty = '\n@dataclass\nclass Inventory:\n    items: list\n\n    def total(self) -> int:\n        """Sum."""\n'
     assert extract_body(prefix, empty, "total", ["self"], frozenset({"Inventory"})) is None
+
+
+def test_the_method_written_inside_an_echoed_class_is_found() -> None:
+    prefix = 'def total(self) -> int:\n    """Sum."""\n'
+    echoed = "\nclass Inventory:\n    items: list\n\n    def total(self) -> int:\n        return sum(self.items)\n"
+    assert extract_body(prefix, echoed, "total", ["self"], frozenset({"Inventory"})) == "return sum(self.items)\n"
