@@ -91,3 +91,24 @@ def test_pytest_ini_wins_even_without_the_key(tmp_path: Path) -> None:
     _touch(tmp_path / "pytest.ini", "[pytest]\naddopts = -q\n")
     _touch(tmp_path / "tox.ini", "[pytest]\ndoctest_optionflags = ELLIPSIS\n")
     assert doctest_optionflags(tmp_path) == frozenset()
+
+
+def test_the_project_interpreter_setting_reaches_the_engine_and_a_bad_value_is_named() -> None:
+    from server.config import parse_config
+
+    config, problems = parse_config({"projectPython": "~/venvs/app"})
+    assert not problems
+    assert config.to_settings().python == str(Path("~/venvs/app").expanduser())
+    _, problems = parse_config({"projectPython": 3})
+    assert problems and "projectPython" in problems[0]
+
+
+def test_the_python_option_reaches_the_engine() -> None:
+    import argparse
+
+    from ncpu.cli.options import add_engine_options, settings_from_args
+
+    parser = argparse.ArgumentParser()
+    add_engine_options(parser)
+    assert settings_from_args(parser.parse_args(["--python", "/opt/app/bin/python"])).python == "/opt/app/bin/python"
+    assert settings_from_args(parser.parse_args([])).python is None
