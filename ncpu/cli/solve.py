@@ -220,6 +220,7 @@ def _checked_together(
             result.append((problem, dataclasses.replace(solution, verdict=again, message=message)))
         else:
             message = f"not verified: with the file's other new bodies in place, {again.summary()}"
+            note(f"{item.path}:{problem.stub.line} {problem.stub.qualified_name}: partial - {message}")
             result.append((problem, dataclasses.replace(solution, status="partial", verdict=again, message=message)))
     return result
 
