@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Projects ncpu is run on (tests/data/projects/*): their own tests are data here, run by the tests that use them.
+collect_ignore_glob = ["data/*"]
+
 # The machine-wide model lock (ncpu.backends.model_lock) of the test session, not the user's: a test must not
 # wait for the user's editor, nor make it wait.
 os.environ.setdefault("NCPU_MODEL_LOCK", os.path.join(tempfile.mkdtemp(prefix="ncpu-test-lock-"), "model.lock"))
