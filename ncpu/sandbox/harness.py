@@ -18,7 +18,6 @@ import importlib.util
 import io
 import os
 import sys
-import traceback
 import types
 from collections.abc import Sequence
 from typing import Any
@@ -88,11 +87,21 @@ def _through_candidate(exc: BaseException, namespace: dict[str, Any]) -> bool:
 
 
 def _exception_line(exc: BaseException) -> str:
-    """The exception as a traceback's last line prints it (``mod.Error: message``), which doctest compares."""
+    """The exception as a traceback's last line prints it (``mod.Error: message``), which doctest compares.
+
+    Built here as ``traceback.format_exception_only`` builds it, not by calling it: a candidate may have
+    replaced that module's functions (the worker judges the line; this process must not forge it).
+    """
+    kind = type(exc)
     try:
-        text = traceback.format_exception_only(type(exc), exc)[-1]  # what doctest compares
+        name = str(type.__getattribute__(kind, "__qualname__"))
+        module = type.__getattribute__(kind, "__module__")
+        if module not in ("__main__", "builtins") and isinstance(module, str):
+            name = f"{module}.{name}"
+        message = str(exc.msg) if isinstance(exc, SyntaxError) and exc.msg else str(exc)
+        text = f"{name}: {message}" if message else name
     except BaseException:
-        text = f"{type(exc).__name__}: <unprintable>"
+        text = f"{kind.__name__}: <unprintable>"
     return text if len(text) <= DETAIL_LIMIT else text[: DETAIL_LIMIT - 3] + "..."
 
 

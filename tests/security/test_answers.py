@@ -122,18 +122,20 @@ def test_a_forged_observation_never_passes(box: Sandbox, world: World, tamper: s
     _assert_not_found(box, world, "import os, sys\n" + tamper + "def f(x):\n    return -1\n")
 
 
-def test_a_raises_check_cannot_be_passed_by_naming_every_exception(box: Sandbox, world: World) -> None:
+@pytest.mark.parametrize("origin", ["doctest", "notation"])  # judged by the exception's line, and by its name
+def test_a_raises_check_cannot_be_passed_by_naming_every_exception(box: Sandbox, world: World, origin: str) -> None:
     tamper = (
         "import builtins\nnames = [n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)]\n"
         + HARNESS
-        + "h.observe = lambda namespace, check: {'raised': 'X', 'names': names + ['object']}\n"
+        + "h.observe = lambda namespace, check: {'raised': 'X', 'names': names + ['object'], 'detail': 'X'}\n"
     )
     expected = secrets.choice(["ZeroDivisionError", "KeyError", "IndexError", "OverflowError", "UnicodeError"])
     verdict = box.verify(
-        "import sys\n" + tamper + "def f(x):\n    return 1\n", [Check("doctest", "f(1)", expected, mode="raises")]
+        "import sys\n" + tamper + "def f(x):\n    return 1\n", [Check(origin, "f(1)", expected, mode="raises")]
     )
     assert not verdict.ok, verdict
-    assert box.verify("def f(x):\n    return {}[x]\n", [Check("doctest", "f(1)", "KeyError", mode="raises")]).ok
+    expected = "KeyError: 1" if origin == "doctest" else "KeyError"
+    assert box.verify("def f(x):\n    return {}[x]\n", [Check(origin, "f(1)", expected, mode="raises")]).ok
 
 
 BATCH = [
