@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,36 @@ INSTRUCTION = (
     "one ```python code block."
 )
 STOP = ("\n```", "\nif __name__", "\n# Example", "\n# Test", "\nassert ", "\nprint(")
+MAX_ECHO_STOPS = 40
+
+
+def echo_stops(problem: Problem) -> tuple[str, ...]:
+    """Stop where the answer starts writing out again a function or class the module already has.
+
+    Shown the code around the stub, a small model often copies it after the body (the whole class around a
+    method, the module's other functions), up to its token limit: seconds of decoding on a CPU for nothing the
+    parser keeps. A definition the module lacks (a helper the body needs) is not a stop.
+    """
+    names = sorted((problem.module_names | _sibling_methods(problem)) - {problem.stub.name})[:MAX_ECHO_STOPS]
+    return tuple(stop for name in names for stop in (f"\ndef {name}(", f"\nclass {name}"))
+
+
+def _sibling_methods(problem: Problem) -> frozenset[str]:
+    """The other methods of a method stub's class (the stub is shown at column 0, so would be they)."""
+    if not problem.stub.class_name:
+        return frozenset()
+    try:
+        tree = ast.parse(problem.source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+    owner = problem.stub.class_name.rsplit(".", 1)[-1]
+    return frozenset(
+        member.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and node.name == owner
+        for member in node.body
+        if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +113,7 @@ def build_request(
         temperature=temperature,
         max_tokens=max_tokens,
         seed=seed,
-        stop=STOP,
+        stop=STOP + echo_stops(problem),
         response_prefix=prefix,
         entry_point=problem.stub.qualified_name,
         deadline=deadline,
