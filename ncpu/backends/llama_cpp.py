@@ -30,6 +30,10 @@ _CHATML = (
 )
 
 
+MIN_ANSWER_TOKENS = 128
+"""The fewest new tokens a generation may be cut to when the prompt nearly fills the context window."""
+
+
 class LlamaCppBackend(BackendBase):
     """One GGUF model in this process. Generation is serialized: llama.cpp contexts are not thread-safe.
 
@@ -110,6 +114,18 @@ class LlamaCppBackend(BackendBase):
         rendered = self._formatter(messages=messages)  # type: ignore[arg-type]
         return rendered.prompt + request.response_prefix
 
+    def _fitting_max_tokens(self, prompt: str, wanted: int) -> int:
+        """``wanted`` new tokens, or fewer so that the prompt and the answer fit the context window."""
+        window = self._llama.n_ctx()
+        length = len(self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+        room = window - length - 8
+        if room < min(wanted, MIN_ANSWER_TOKENS):
+            raise BackendError(
+                f"the prompt is {length} tokens, too long for the model's context window of {window} "
+                "(raise n_ctx, or the stub's docstring is too long)"
+            )
+        return min(wanted, room)
+
     def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Generation:
         """Stream one completion, checking ``cancel`` between tokens."""
         prompt = self.render_prompt(request)
@@ -120,9 +136,10 @@ class LlamaCppBackend(BackendBase):
         with self._lock:
             if cancel is not None:
                 cancel.raise_if_cancelled()
+            max_tokens = self._fitting_max_tokens(prompt, request.max_tokens)
             stream = self._llama.create_completion(
                 prompt,
-                max_tokens=request.max_tokens,
+                max_tokens=max_tokens,
                 temperature=request.temperature,
                 top_p=0.95 if request.temperature > 0 else 1.0,
                 top_k=40 if request.temperature > 0 else 1,

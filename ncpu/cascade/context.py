@@ -113,8 +113,36 @@ def _function(source: _Source, node: ast.FunctionDef | ast.AsyncFunctionDef, *, 
     return "\n".join(parts)
 
 
-def _class(source: _Source, node: ast.ClassDef, stub_line: int | None, stub_text: str) -> str:
-    """A class as shown: header, docstring, fields, then methods (the stub, when it is one of them, as written)."""
+def _class(
+    source: _Source, node: ast.ClassDef, stub_line: int | None, stub_text: str, budget: int | None = None
+) -> str:
+    """A class as shown: header, docstring, fields, then methods (the stub, when it is one of them, as written).
+
+    Within ``budget`` characters (the class around a method stub): when the whole is longer, the other
+    methods are shown by signature only, and then the farthest from the stub are left out.
+    """
+    whole = _class_text(source, node, stub_line, stub_text, compact=False)
+    if budget is None or len(whole) <= budget:
+        return whole
+    return _class_text(source, node, stub_line, stub_text, compact=True, budget=budget)
+
+
+def _signature_only(source: _Source, member: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    first_body = member.body[0]
+    if first_body.lineno == member.lineno:
+        return source.segment(source.start(member), member.lineno).split(":", 1)[0] + ": ..."
+    return source.segment(source.start(member), max(source.start(member), first_body.lineno - 1)) + "\n    ..."
+
+
+def _class_text(
+    source: _Source,
+    node: ast.ClassDef,
+    stub_line: int | None,
+    stub_text: str,
+    *,
+    compact: bool,
+    budget: int | None = None,
+) -> str:
     body = node.body
     header = source.segment(source.start(node), max(source.start(node), body[0].lineno - 1))
     if body[0].lineno == node.lineno:
@@ -130,12 +158,33 @@ def _class(source: _Source, node: ast.ClassDef, stub_line: int | None, stub_text
                 continue
             whole = source.whole(member)
             constructor = member.name in ("__init__", "__post_init__") and len(whole) <= 2 * SHORT_BODY_CHARS
-            members.append(_indent(whole if constructor and not _is_stub(member) else _function(source, member)))
+            if constructor and not _is_stub(member):
+                members.append(_indent(whole))
+            else:
+                members.append(_indent(_signature_only(source, member) if compact else _function(source, member)))
         elif isinstance(member, ast.ClassDef):
             members.append(_indent(_class(source, member, None, "")))
         elif len(text := source.whole(member)) <= 300:
             head.append(_indent(text))  # fields and class attributes, right under the header
+    if budget is not None and stub_line is not None:
+        members = _nearest_members(members, _indent(stub_text), budget - len("\n".join(head)))
     return "\n\n".join(["\n".join(head), *members])
+
+
+def _nearest_members(members: list[str], stub: str, budget: int) -> list[str]:
+    """The members nearest to the stub (always kept) that fit ``budget``; a ``...`` marks what is left out."""
+    if stub not in members:
+        return members
+    at = members.index(stub)
+    kept = {at}
+    spent = len(stub)
+    for distance in range(1, len(members)):
+        for index in (at - distance, at + distance):
+            if 0 <= index < len(members) and spent + len(members[index]) <= budget:
+                kept.add(index)
+                spent += len(members[index]) + 2
+    shown = [members[i] for i in sorted(kept)]
+    return shown if len(kept) == len(members) else [*shown, "    ..."]
 
 
 def _names(text: str) -> frozenset[str]:
@@ -175,13 +224,15 @@ def code_context(problem: Problem, stub_text: str, budget: int = BUDGET_CHARS) -
     stub_line = problem.stub.function_span.start_point[0] + 1
     wanted = _wanted_names(problem)
     pieces: list[_Piece] = []
+    spent_on_class = 0
     anchor: str | None = None
     anchor_order = 0
     for order, node in enumerate(tree.body):
         first, last = source.start(node), node.end_lineno or node.lineno
         contains_stub = first <= stub_line <= last
         if contains_stub and isinstance(node, ast.ClassDef) and problem.stub.class_name:
-            anchor, anchor_order = _class(source, node, stub_line, stub_text), order
+            anchor, anchor_order = _class(source, node, stub_line, stub_text, budget // 2), order
+            spent_on_class = len(anchor)
             continue
         if contains_stub:
             anchor, anchor_order = stub_text.rstrip("\n"), order
@@ -197,7 +248,7 @@ def code_context(problem: Problem, stub_text: str, budget: int = BUDGET_CHARS) -
     pieces += _imported_pieces(problem, tree, wanted)
     ranked = sorted(pieces, key=lambda piece: (not piece.relevant, abs(piece.order - anchor_order)))
     chosen: list[_Piece] = []
-    spent = 0
+    spent = min(spent_on_class, budget // 2)  # a method's class takes up to half the budget of the module
     for piece in ranked:
         if spent + len(piece.text) > budget:
             continue

@@ -359,3 +359,22 @@ def test_the_real_model_host_survives_a_segfault_mid_generation(embedded_gguf: P
         assert "CPU-safe" in backend.describe()
     finally:
         backend.close()
+
+
+def test_a_prompt_too_long_for_the_context_window_is_one_clear_error_and_a_long_one_gets_fewer_tokens() -> None:
+    from ncpu.backends.base import BackendError
+    from ncpu.backends.llama_cpp import LlamaCppBackend
+
+    class _Llama:
+        def n_ctx(self) -> int:
+            return 1000
+
+        def tokenize(self, data: bytes, add_bos: bool = False, special: bool = True) -> list[int]:
+            return [0] * len(data.split())
+
+    backend = object.__new__(LlamaCppBackend)
+    backend._llama = _Llama()  # type: ignore[attr-defined]
+    assert backend._fitting_max_tokens("word " * 100, 512) == 512
+    assert backend._fitting_max_tokens("word " * 700, 512) == 292
+    with pytest.raises(BackendError, match="too long for the model's context window of 1000"):
+        backend._fitting_max_tokens("word " * 950, 512)

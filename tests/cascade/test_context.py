@@ -91,7 +91,7 @@ def test_other_stubs_show_no_placeholder_body() -> None:
 
 def test_the_budget_keeps_what_the_stub_names_first() -> None:
     problem = _problem(MODULE, "total_cents")
-    text = code_context(problem, stub_text(problem), budget=120)
+    text = code_context(problem, stub_text(problem), budget=400)  # the class takes up to half of it
     assert "def to_cents" in text  # named in the docstring
     assert "unrelated_helper" not in text
 
@@ -113,3 +113,14 @@ def test_a_broken_module_still_shows_the_stub() -> None:
     source = "def f(x):\n    '''Double.\n\n    >>> f(2)\n    4\n    '''\n\nclass Broken(:\n    pass\n"
     problem = _problem(source, "f")
     assert code_context(problem, stub_text(problem)).startswith("def f(x):")
+
+
+def test_a_huge_class_around_a_method_is_cut_to_signatures_then_to_its_nearest_members() -> None:
+    """The class around a method stub is budgeted too: a 60-method class once made a prompt over 4096 tokens."""
+    doc = '        """' + "A long docstring line of the method.\n        " * 10 + '"""\n'
+    methods = "".join(f"    def m{i}(self, x):\n{doc}        return x + {i}\n\n" for i in range(60))
+    source = f'class Big:\n    """Many methods."""\n\n{methods}    def target(self, x):\n        """\n        >>> Big().target(1)\n        2\n        """\n'
+    problem = _problem(source, "target")
+    text = code_context(problem, stub_text(problem), budget=2_000)
+    assert len(text) < 2_000 and "def target(self, x):" in text and "def m59(self, x):" in text
+    assert "A long docstring line" not in text and "    ..." in text
