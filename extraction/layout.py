@@ -86,10 +86,11 @@ def import_roots(workspace: Path | None, module: ModuleLocation | None = None) -
 def declared_roots(workspace: Path) -> tuple[Path, ...]:
     """What the workspace declares: ``pythonpath``, package folders, ``src/``, then the workspace itself."""
     workspace = workspace.resolve()
-    return _declared_roots(workspace, _mtime(workspace / "pyproject.toml"))
+    return _declared_roots(workspace, mtime_ns(workspace / "pyproject.toml"))
 
 
-def _mtime(path: Path) -> int:
+def mtime_ns(path: Path) -> int:
+    """The file's modification time (0 when it is missing): a cache key that changes with the file."""
     try:
         return path.stat().st_mtime_ns
     except OSError:

@@ -13,7 +13,7 @@ import doctest
 import functools
 from pathlib import Path
 
-from extraction.layout import read_pyproject
+from extraction.layout import mtime_ns, read_pyproject
 
 _INI_SECTIONS = (("pytest.ini", "pytest"), ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest"))
 
@@ -23,15 +23,8 @@ def doctest_optionflags(workspace: Path | None) -> frozenset[str]:
     if workspace is None:
         return frozenset()
     workspace = workspace.resolve()
-    stamps = tuple(_mtime(workspace / name) for name in ("pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"))
+    stamps = tuple(mtime_ns(workspace / name) for name in ("pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"))
     return _flags(workspace, stamps)
-
-
-def _mtime(path: Path) -> int:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return 0
 
 
 @functools.lru_cache(maxsize=64)

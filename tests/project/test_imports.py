@@ -186,10 +186,13 @@ def test_an_unreadable_project_is_named_when_ncpu_runs_as_root(tmp_path: Path, s
 
 
 def test_ncpus_own_worker_sees_no_workspace_on_its_path() -> None:
-    """The worker starts from a bootstrap that finds ncpu's packages by name only (nothing else on sys.path)."""
+    """The worker starts from a bootstrap that finds ncpu's packages by name only: the caller's ``sys.path``
+    (here the checkout, which pytest puts there) no longer reaches candidates through ``PYTHONPATH``."""
+    checkout = str(Path(__file__).resolve().parents[2])
+    assert checkout in sys.path or os.getcwd() == checkout
     with Sandbox() as box:
         verdict = box.verify(
-            "import sys\ndef f():\n    return [p for p in sys.path if p in ('', '.')]\n",
+            f"import sys\ndef f():\n    return [p for p in sys.path if p in ('', '.', {checkout!r})]\n",
             [Check("doctest", "f()", "[]")],
         )
     assert verdict.ok, verdict
