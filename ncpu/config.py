@@ -1,23 +1,56 @@
 """Typed settings shared by the CLI, the language server and the benchmark.
 
-Every field has a default, so an empty configuration is a working one.
+Every field has a default, so an empty configuration is a working one. A field whose values are bounded
+says so in its metadata (``check``); ``check_value`` applies it, for the server's settings and the CLI alike.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
+
+Check = Callable[[Any], "str | None"]
+"""A bound on a field's values: ``None`` when ``value`` is allowed, else why not ("must be positive...")."""
+
+
+def _positive(value: Any) -> str | None:
+    return None if value > 0 else f"must be positive, got {value!r}"
+
+
+def _not_negative(value: Any) -> str | None:
+    return None if value >= 0 else f"must not be negative, got {value!r}"
+
+
+def _layer_count(value: Any) -> str | None:
+    return None if value >= -1 else f"must be -1 (all layers) or more, got {value!r}"
+
+
+def _host(value: Any) -> str | None:
+    return None if value in ("auto", "process", "inline") else f"must be auto, process or inline, got {value!r}"
+
+
+POSITIVE = {"check": _positive}
+NOT_NEGATIVE = {"check": _not_negative}
+
+
+def check_value(owner: type, name: str, value: Any) -> str | None:
+    """Why ``value`` is not allowed for the field ``name`` of the settings class ``owner``, or ``None``."""
+    spec = next(f for f in fields(owner) if f.name == name)
+    check: Check | None = spec.metadata.get("check")
+    return None if check is None or value is None else check(value)
 
 
 @dataclass(frozen=True, slots=True)
 class SandboxLimits:
     """Resource limits for running one candidate."""
 
-    wall_seconds: float = 5.0
+    wall_seconds: float = field(default=5.0, metadata=POSITIVE)
     """Wall-clock time for one candidate against all its checks; the whole process group is killed after."""
     cpu_seconds: int = 5
     """CPU time (RLIMIT_CPU) for the candidate process."""
-    memory_mb: int = 1024
+    memory_mb: int = field(default=1024, metadata=POSITIVE)
     """Address space limit (RLIMIT_AS) in MiB."""
     file_size_mb: int = 16
     """Largest file the candidate may write (RLIMIT_FSIZE) in MiB."""
@@ -36,11 +69,11 @@ class SandboxLimits:
 class Budget:
     """How much one solve may spend on the model before giving up."""
 
-    max_samples: int = 24
+    max_samples: int = field(default=24, metadata=POSITIVE)
     """Model generations per solve, greedy included, across all layers and tiers."""
-    max_tokens: int = 12_000
+    max_tokens: int = field(default=12_000, metadata=POSITIVE)
     """Generated tokens per solve, across all layers and tiers."""
-    max_seconds: float = 300.0
+    max_seconds: float = field(default=300.0, metadata=POSITIVE)
     """Wall-clock seconds per solve."""
     retries: int = 4
     """Sampled attempts fed with the failing check (compounding retry)."""
@@ -75,7 +108,7 @@ class ModelSettings:
     seed: int = 1234
     device: str = "auto"
     """Where ``transformers`` runs the model: ``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda:0``..."""
-    gpu_layers: int | None = None
+    gpu_layers: int | None = field(default=None, metadata={"check": _layer_count})
     """``llama_cpp``: layers offloaded to the GPU; ``None`` offloads all of them when the installed llama.cpp
     supports GPU offload (a CUDA, Metal or Vulkan build) and none otherwise, ``-1`` all, ``0`` none."""
     batch_sampling: bool = True
@@ -85,7 +118,7 @@ class ModelSettings:
     """``llama_cpp``: load without llama.cpp's extra CPU buffer types (no weight repacking, no AMX kernels),
     the slower path that runs on every CPU. Without it, only the AMX kernels are switched off, and only on
     CPUs that have AMX; a model host that crashed restarts in this mode by itself."""
-    host: str = "auto"
+    host: str = field(default="auto", metadata={"check": _host})
     """Where the backend runs: ``process`` (a model host process of its own, which may crash without taking
     the caller down), ``inline`` (the caller's process), or ``auto``: ``process`` for backends with native
     code (``llama_cpp``, ``transformers``), ``inline`` for the others."""
@@ -94,7 +127,7 @@ class ModelSettings:
     api_key_env: str = "NCPU_OPENAI_API_KEY"
     """Name of the environment variable holding the server's API key (``OPENAI_API_KEY`` is read when this
     default is unset). The key itself is never read from settings files."""
-    request_timeout: float = 120.0
+    request_timeout: float = field(default=120.0, metadata=POSITIVE)
     """Seconds one request to the server may take before it fails."""
     request_retries: int = 3
     """Retries (with backoff) of a request the server refused as busy (429, 5xx) or that could not connect."""

@@ -14,7 +14,7 @@ from ncpu.backends.registry import complete_backend
 from ncpu.backends.tiers import parse_tier
 from ncpu.cancel import CancelToken
 from ncpu.cascade.cascade import Cascade, ModelTier
-from ncpu.cascade.solution import LayerEvent, Solution
+from ncpu.cascade.solution import LOAD_EVENT, LOADED_EVENT, NOTICE_EVENT, LayerEvent, Solution
 from ncpu.config import ModelSettings, Settings
 from ncpu.models import LARGE_TIER, ensure_model, is_installed
 from ncpu.problem import Problem
@@ -129,7 +129,7 @@ class Engine:
         """Load the first tier now (blocking); raises ``BackendError`` with a user-facing message."""
         with self._loading, notices.listening(_notice_events(on_event)):
             if on_event is not None and not self._tiers[0].loaded:
-                on_event(LayerEvent(layer="load", message="loading model"))
+                on_event(LayerEvent(layer=LOAD_EVENT, message="loading model", model=self._tiers[0].label))
             self._tiers[0].get()
 
     def unload_model(self) -> None:
@@ -138,16 +138,20 @@ class Engine:
             tier.unload()
 
     def _backend_for(self, tier: _LazyBackend, on_event: EventCallback | None) -> Backend:
-        """The tier's backend, announcing a (slow) first load, and its end, as progress events.
+        """The tier's backend, announcing a (slow) first load and its end as events (layers ``load``, ``loaded``).
 
-        The end is said so that a client showing "loading" while the model loads goes back to "solving"
-        while it generates; a load that fails says nothing more (the solve then fails with the reason).
+        The end is said, loaded or not, so that a client showing "loading" goes back to "solving" while the
+        model generates; a load that failed then fails the solve with the reason.
         """
         if tier.loaded or on_event is None:
             return tier.get()
-        on_event(LayerEvent(layer="load", message=f"loading model {tier.label}"))
-        backend = tier.get()
-        on_event(LayerEvent(layer="load", message=f"model {tier.label} loaded"))
+        on_event(LayerEvent(layer=LOAD_EVENT, message=f"loading model {tier.label}", model=tier.label))
+        try:
+            backend = tier.get()
+        except BackendError:  # no longer loading; the solve fails with the reason
+            on_event(LayerEvent(layer=LOADED_EVENT, message=f"model {tier.label} did not load", model=tier.label))
+            raise
+        on_event(LayerEvent(layer=LOADED_EVENT, message=f"model {tier.label} loaded", model=tier.label))
         return backend
 
     def lookup(self, problem: Problem) -> Solution | None:
@@ -209,7 +213,7 @@ def _notice_events(on_event: EventCallback | None) -> notices.NoticeCallback | N
         return None
 
     def notice(message: str, warning: bool) -> None:
-        on_event(LayerEvent(layer="model", message=message, warning=warning))
+        on_event(LayerEvent(layer=NOTICE_EVENT, message=message, warning=warning))
 
     return notice
 

@@ -1,170 +1,235 @@
-"""The server's settings: typed, documented field by field, camelCase on the wire.
+"""The server's settings: the engine's typed config (``ncpu.config``), under camelCase keys on the wire.
 
-A bad value is reported (naming the key) and that key keeps its default; the server never dies of it.
+Each key the editors may set is declared once in ``SETTINGS``, as the engine field it sets; its type, its
+default and its bounds are that field's. Values are structured by a strict cattrs converter (``"5"`` is
+not a number, ``1`` is not ``true``). A bad value is reported naming its key and that key keeps its
+default; the server never dies of it. The editors' manifests are tested against ``SETTINGS``
+(``tests/editors/``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ncpu.config import Budget, ModelSettings, SandboxLimits, Settings
+import cattrs
+
+from ncpu.config import NOT_NEGATIVE, Settings, check_value
+
+SECTION = "ncpu"
+"""The settings section (``initializationOptions``, ``workspace/configuration``, ``didChangeConfiguration``)."""
 
 
 @dataclass(frozen=True)
 class ServerConfig:
-    """Settings under the ``ncpu`` section (``initializationOptions`` or ``didChangeConfiguration``)."""
+    """The engine's settings, and the few that only the server has."""
 
-    backend: str = "llama_cpp"
-    """Backend name (``llama_cpp``, ``transformers``, ``openai``, ``fake`` for tests, or a plugin's)."""
-    model_path: str | None = None
-    """A GGUF file (or a model directory for ``transformers``); empty uses the embedded default model."""
-    model_name: str | None = None
-    """``openai``: the served model (empty: the server's first); ``transformers``: a repo id in the local cache."""
-    device: str = "auto"
-    """``transformers``: ``auto`` (CUDA when available), ``cpu``, ``cuda``, ``cuda:1``..."""
-    base_url: str = "http://127.0.0.1:8000/v1"
-    """``openai``: the OpenAI-compatible server."""
-    api_key_env: str = "NCPU_OPENAI_API_KEY"
-    """``openai``: the environment variable holding the API key (the key itself never goes in settings)."""
-    request_timeout: float = 120.0
-    """``openai``: seconds one request may take."""
-    escalation_path: str | tuple[str, ...] | None = None
-    """A larger GGUF to escalate to (or ``BACKEND:TARGET``, such as ``openai:MODEL``), or a list of them (a
-    ladder, cheapest first); empty uses the packaged large tier when installed."""
-    escalate: bool = True
-    """Escalate to a larger model after the first tier failed."""
-    max_samples: int = 24
-    """Model generations per solve."""
-    max_tokens: int = 12_000
-    """Generated tokens per solve."""
-    max_seconds: float = 300.0
-    """Wall-clock seconds per solve."""
-    wall_seconds: float = 5.0
-    """Sandbox wall-clock limit per candidate."""
-    memory_mb: int = 1024
-    """Sandbox memory limit per candidate."""
-    unsafe_sandbox: bool = False
-    """Verify even where the OS refuses the sandbox's kernel boundary, with best-effort isolation only."""
-    project_python: str | None = None
-    """The project's interpreter (or virtual environment) candidates run on; empty: the workspace's ``.venv``
-    or ``venv``, then ``$VIRTUAL_ENV``, then the server's own."""
-    store_path: str | None = None
-    """Store directory; empty uses the user cache dir."""
-    offer_unverified: bool = False
-    """Offer clearly marked unverified bodies for stubs without examples."""
-    idle_unload_seconds: float = 600.0
+    settings: Settings = field(default_factory=Settings)
+    idle_unload_seconds: float = field(default=600.0, metadata=NOT_NEGATIVE)
     """Free the model after this long without a solve (0 keeps it loaded)."""
-    gpu_layers: int | None = None
-    """``llama_cpp``: layers offloaded to the GPU; empty offloads all when llama.cpp has GPU support, ``-1`` all."""
-    cpu_safe: bool = False
-    """``llama_cpp``: load without repacked weight layouts or AMX kernels (slower; runs on every CPU)."""
-    model_host: str = "auto"
-    """Where the model runs: ``process`` (its own process, which may crash without taking the server down),
-    ``inline`` (the server's), ``auto``: ``process`` for ``llama_cpp`` and ``transformers``."""
 
     def to_settings(self) -> Settings:
         """The engine's settings."""
-        return Settings(
-            model=ModelSettings(
-                backend=self.backend,
-                model_path=Path(self.model_path).expanduser() if self.model_path else None,
-                model_name=self.model_name,
-                device=self.device,
-                base_url=self.base_url,
-                api_key_env=self.api_key_env,
-                request_timeout=self.request_timeout,
-                escalation_tiers=_tiers(self.escalation_path),
-                escalate=self.escalate,
-                gpu_layers=self.gpu_layers,
-                cpu_safe=self.cpu_safe,
-                host=self.model_host,
-            ),
-            budget=replace(
-                Budget(), max_samples=self.max_samples, max_tokens=self.max_tokens, max_seconds=self.max_seconds
-            ),
-            sandbox=replace(
-                SandboxLimits(),
-                wall_seconds=self.wall_seconds,
-                memory_mb=self.memory_mb,
-                allow_unsafe=self.unsafe_sandbox,
-            ),
-            store_path=Path(self.store_path).expanduser() if self.store_path else None,
-            offer_unverified=self.offer_unverified,
-            python=str(Path(self.project_python).expanduser()) if self.project_python else None,
-        )
+        return self.settings
 
 
-_POSITIVE = {"max_samples", "max_tokens", "max_seconds", "wall_seconds", "memory_mb", "request_timeout"}
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One key of the ``ncpu`` section and the config field it sets."""
 
+    key: str
+    """The camelCase key on the wire."""
+    path: str
+    """The field, dotted from ``ServerConfig``: ``settings.budget.max_samples``."""
+    user_path: bool = False
+    """A path the user writes: ``~`` is expanded."""
 
-def _tiers(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
-    if not value:
-        return ()
-    return (value,) if isinstance(value, str) else value
+    @property
+    def owner(self) -> type:
+        """The dataclass that has the field."""
+        owner: type = ServerConfig
+        for name in self.path.split(".")[:-1]:
+            owner = _field_types(owner)[name]
+        return owner
 
+    @property
+    def name(self) -> str:
+        """The field's name in its owner."""
+        return self.path.rsplit(".", 1)[-1]
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+    @property
+    def type(self) -> Any:
+        """The field's type."""
+        return _field_types(self.owner)[self.name]
 
+    @property
+    def default(self) -> Any:
+        """The field's default (an engine default, never repeated here)."""
+        spec = next(f for f in dataclasses.fields(self.owner) if f.name == self.name)
+        if spec.default is not dataclasses.MISSING:
+            return spec.default
+        assert spec.default_factory is not dataclasses.MISSING
+        return spec.default_factory()
 
-def _convert(name: str, kind: Any, value: Any) -> Any:
-    text = str(kind)
-    if value is None or value == "":
-        if "None" in text:
-            return None
-        raise ValueError("must not be empty")
-    if name == "escalation_path" and isinstance(value, list):
-        if not all(isinstance(item, str) and item for item in value):
-            raise ValueError(f"expected a path or a list of paths, got {value!r}")
-        return tuple(value)
-    if text.startswith("bool"):
-        if not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {value!r}")
+    def get(self, config: ServerConfig) -> Any:
+        """The value in ``config``."""
+        value: Any = config
+        for name in self.path.split("."):
+            value = getattr(value, name)
         return value
-    if text.startswith("int"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"expected an integer, got {value!r}")
-    elif text.startswith("float"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"expected a number, got {value!r}")
-        value = float(value)
-    elif not isinstance(value, str):
-        raise ValueError(f"expected a string, got {value!r}")
-    if name in _POSITIVE and value <= 0:
-        raise ValueError(f"must be positive, got {value!r}")
-    if name == "idle_unload_seconds" and value < 0:
-        raise ValueError(f"must not be negative, got {value!r}")
-    if name == "model_host" and value not in ("auto", "process", "inline"):
-        raise ValueError(f"must be auto, process or inline, got {value!r}")
-    if name == "gpu_layers" and value < -1:
-        raise ValueError(f"must be -1 (all layers) or more, got {value!r}")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("backend", "settings.model.backend"),
+    Setting("modelPath", "settings.model.model_path", user_path=True),
+    Setting("modelName", "settings.model.model_name"),
+    Setting("device", "settings.model.device"),
+    Setting("baseUrl", "settings.model.base_url"),
+    Setting("apiKeyEnv", "settings.model.api_key_env"),
+    Setting("requestTimeout", "settings.model.request_timeout"),
+    Setting("escalationTiers", "settings.model.escalation_tiers"),
+    Setting("escalate", "settings.model.escalate"),
+    Setting("gpuLayers", "settings.model.gpu_layers"),
+    Setting("cpuSafe", "settings.model.cpu_safe"),
+    Setting("modelHost", "settings.model.host"),
+    Setting("maxSamples", "settings.budget.max_samples"),
+    Setting("maxTokens", "settings.budget.max_tokens"),
+    Setting("maxSeconds", "settings.budget.max_seconds"),
+    Setting("wallSeconds", "settings.sandbox.wall_seconds"),
+    Setting("memoryMb", "settings.sandbox.memory_mb"),
+    Setting("unsafeSandbox", "settings.sandbox.allow_unsafe"),
+    Setting("projectPython", "settings.python", user_path=True),
+    Setting("storePath", "settings.store_path", user_path=True),
+    Setting("offerUnverified", "settings.offer_unverified"),
+    Setting("idleUnloadSeconds", "idle_unload_seconds"),
+)
+"""Every key the server reads, in the order the editors list them."""
+
+BY_KEY = {setting.key: setting for setting in SETTINGS}
+
+
+@cache
+def _field_types(owner: type) -> dict[str, Any]:
+    return typing.get_type_hints(owner)
+
+
+# -- structuring ------------------------------------------------------------------------------------
+
+
+class SettingError(ValueError):
+    """A value that does not fit its setting; the message completes "setting ncpu.KEY ..."."""
+
+
+def _strict_bool(value: Any, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise SettingError(f"expected true or false, got {value!r}")
     return value
 
 
+def _strict_int(value: Any, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SettingError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _strict_float(value: Any, _: type) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SettingError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _strict_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise SettingError(f"expected a string, got {value!r}")
+    return value.strip()
+
+
+def _path(value: Any, _: type) -> Path:
+    return Path(_strict_str(value, str))
+
+
+def _strings(value: Any, _: type) -> tuple[str, ...]:
+    """A list of strings; one string is a list of one."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) and item.strip() for item in items):
+        raise SettingError(f"expected a string or a list of strings, got {value!r}")
+    return tuple(item.strip() for item in items)
+
+
+def _converter() -> cattrs.Converter:
+    converter = cattrs.Converter()
+    converter.register_structure_hook(bool, _strict_bool)
+    converter.register_structure_hook(int, _strict_int)
+    converter.register_structure_hook(float, _strict_float)
+    converter.register_structure_hook(str, _strict_str)
+    converter.register_structure_hook(Path, _path)
+    converter.register_structure_hook_func(lambda kind: kind == tuple[str, ...], _strings)
+    return converter
+
+
+CONVERTER = _converter()
+
+
+def _optional(kind: Any) -> bool:
+    return type(None) in typing.get_args(kind)
+
+
+def structure_value(setting: Setting, value: Any) -> Any:
+    """The typed value of one key; raises ``SettingError`` saying what is wrong with it."""
+    kind = setting.type
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if _optional(kind):
+            return None
+        if kind == tuple[str, ...]:
+            return ()
+        raise SettingError("must not be empty")
+    try:
+        typed = CONVERTER.structure(value, kind)
+    except cattrs.errors.BaseValidationError as exc:  # a union: the innermost reason is the one to show
+        reasons = [str(error) for error in exc.exceptions if isinstance(error, SettingError)]
+        raise SettingError(reasons[0] if reasons else str(exc)) from None
+    if setting.user_path and typed is not None:
+        typed = type(typed)(Path(str(typed)).expanduser())
+    problem = check_value(setting.owner, setting.name, typed)
+    if problem is not None:
+        raise SettingError(problem)
+    return typed
+
+
+def _with(obj: Any, path: list[str], value: Any) -> Any:
+    head, *rest = path
+    return dataclasses.replace(obj, **{head: _with(getattr(obj, head), rest, value) if rest else value})
+
+
 def parse_config(raw: Any) -> tuple[ServerConfig, list[str]]:
-    """Build a config from client settings; return it and one message per rejected key."""
+    """The config for client settings (the ``ncpu`` section, or an object holding it) and one message per bad key.
+
+    A section is the whole of the user's settings: keys left out take their defaults.
+    """
+    config = ServerConfig()
     if raw is None:
-        return ServerConfig(), []
-    if isinstance(raw, dict) and isinstance(raw.get("ncpu"), dict):
-        raw = raw["ncpu"]
+        return config, []
+    if isinstance(raw, dict) and isinstance(raw.get(SECTION), dict):
+        raw = raw[SECTION]
     if not isinstance(raw, dict):
-        return ServerConfig(), [f"ncpu settings must be an object, got {type(raw).__name__}; using defaults"]
-    known = {_camel(f.name): f for f in fields(ServerConfig)}
-    values: dict[str, Any] = {}
+        return config, [f"ncpu settings must be an object, got {type(raw).__name__}; using defaults"]
     problems: list[str] = []
     for key, value in raw.items():
-        spec = known.get(key)
-        if spec is None:
+        setting = BY_KEY.get(key)
+        if setting is None:
             problems.append(f"unknown setting ncpu.{key} ignored")
             continue
         try:
-            values[spec.name] = _convert(spec.name, spec.type, value)
-        except ValueError as exc:
+            typed = structure_value(setting, value)
+        except SettingError as exc:
             problems.append(f"setting ncpu.{key} {exc}; using the default")
-    return ServerConfig(**values), problems
+            continue
+        config = _with(config, setting.path.split("."), typed)
+    return config, problems
 
 
-__all__ = ["ServerConfig", "parse_config"]
+__all__ = ["BY_KEY", "SECTION", "SETTINGS", "ServerConfig", "Setting", "SettingError", "parse_config", "structure_value"]

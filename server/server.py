@@ -1,4 +1,8 @@
-"""The language server: holds state only; each LSP method lives in a feature module under ``features/``."""
+"""The language server: holds state only; each LSP method lives in a feature module under ``features/``.
+
+Features import this module for its type only (``TYPE_CHECKING``) and share names through
+``server.contract``; nothing here imports a feature except ``create_server``.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +10,35 @@ import asyncio
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
 from ncpu import __version__
-from ncpu.cascade.solution import Solution
 from ncpu.engine import Engine
 from server.config import ServerConfig, parse_config
 from server.documents import DocumentIndex
+from server.partials import Partials
 from server.protocol import NcpuProtocol
+from server.status import StatusReporter
 
 logger = logging.getLogger("ncpu.server")
 
 
-@dataclass(frozen=True)
-class PartialResult:
-    """The best unverified body of the last solve of a stub, offered only as a labelled action."""
-
-    key: str
-    solution: Solution
-
-
 class NcpuServer(LanguageServer):
-    """State of one editor session: settings, documents, the engine and unverified results."""
+    """State of one editor session: settings, documents, the engine, unverified results and the status."""
+
+    protocol: NcpuProtocol
 
     def __init__(self) -> None:
         super().__init__("ncpu", __version__, protocol_cls=NcpuProtocol)
         self.config = ServerConfig()
         self.documents = DocumentIndex()
-        self.partials: dict[tuple[str, str], PartialResult] = {}
+        self.partials = Partials()
+        self.status = StatusReporter(self.notify, self._model_labels)
         self.last_solve = time.monotonic()
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
@@ -58,6 +59,11 @@ class NcpuServer(LanguageServer):
                     self.log(warning, types.MessageType.Warning)
             return self._engine
 
+    def _model_labels(self) -> list[str]:
+        """The ladder's models, once the engine exists (status never creates one)."""
+        engine = self._engine
+        return engine.tier_labels if engine is not None else []
+
     @property
     def engine_started(self) -> bool:
         """Whether an engine exists (without creating one)."""
@@ -76,7 +82,26 @@ class NcpuServer(LanguageServer):
         if config != self.config:
             self.close_engine(config)
             self.documents.clear()
+            self.partials.clear()
+            self.status.reset()
         self.documents.python = self.config.to_settings().python
+
+    def on_loop(self, function: Callable[..., object], *args: object) -> None:
+        """Call ``function(*args)`` on the event loop: at once from it, else handed to it (thread-safe)."""
+        if self.loop is not None and threading.current_thread() is not threading.main_thread():
+            self.loop.call_soon_threadsafe(function, *args)
+        else:
+            function(*args)
+
+    def notify(self, method: str, params: dict[str, Any]) -> None:
+        """Send a notification of ncpu's own (from any thread); one that cannot go is only logged."""
+        self.on_loop(self._notify_now, method, params)
+
+    def _notify_now(self, method: str, params: dict[str, Any]) -> None:
+        try:
+            self.protocol.notify(method, params)
+        except Exception as exc:  # no transport yet, or the client went away
+            logger.debug("%s not sent: %s", method, exc)
 
     def close_engine(self, new_config: ServerConfig | None = None) -> None:
         """Free the engine (models, sandbox worker, store); with ``new_config``, switch to it at the same time.
@@ -96,11 +121,7 @@ class NcpuServer(LanguageServer):
 
     def log(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         """Send a line to the client's log (``window/logMessage``)."""
-        params = types.LogMessageParams(type=kind, message=message)
-        if self.loop is not None and threading.current_thread() is not threading.main_thread():
-            self.loop.call_soon_threadsafe(self.window_log_message, params)  # the transport is not thread-safe
-        else:
-            self.window_log_message(params)
+        self.on_loop(self.window_log_message, types.LogMessageParams(type=kind, message=message))
 
     def tell(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         """Show one line to the user and log it."""

@@ -45,10 +45,12 @@ class SolveState:
     spend: list[LayerSpend] = field(default_factory=list)
     ledger: dict[tuple[str, str | None, float | None], _LedgerLine] = field(default_factory=dict)
 
-    def emit(self, layer: str, message: str, step: int | None = None, steps: int | None = None) -> None:
+    def emit(
+        self, layer: str, message: str, step: int | None = None, steps: int | None = None, model: str | None = None
+    ) -> None:
         """Report progress to the caller."""
         if self.on_event is not None:
-            self.on_event(LayerEvent(layer=layer, message=message, step=step, steps=steps))
+            self.on_event(LayerEvent(layer=layer, message=message, step=step, steps=steps, model=model))
 
     @property
     def seconds(self) -> float:

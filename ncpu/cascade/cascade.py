@@ -123,7 +123,7 @@ class Cascade:
             bodies = [] if problem.stub.is_method else template_bodies(problem.stub.params, problem.checks)
             self._batch_layer(layer, bodies, problem, state, cancel)
         elif layer == "greedy" and self.tiers:
-            self._generate("greedy", "greedy", self.tiers[0], 0.0, problem, state, cancel)
+            self._generate("greedy", "greedy", self.tiers[0], 0.0, problem, state, cancel, step=(1, 1))
         elif layer == "retry" and self.tiers:
             self._retry("retry", self.tiers[0], problem, state, cancel)
         elif layer == "best_of_n" and self.tiers:
@@ -143,7 +143,9 @@ class Cascade:
                 continue
             state.tier_limit = state.samples + share
             try:
-                self._generate("escalate", f"escalate: {tier.label} greedy", tier, 0.0, problem, state, cancel)
+                self._generate(
+                    "escalate", f"escalate: {tier.label} greedy", tier, 0.0, problem, state, cancel, step=(1, 1)
+                )
                 self._retry("escalate", tier, problem, state, cancel, label=f"escalate: {tier.label} retry")
             except BackendError as exc:  # a larger tier that cannot load is passed over; the ladder goes on
                 logger.warning("escalation tier %s unavailable: %s", tier.label, exc)
@@ -193,7 +195,18 @@ class Cascade:
             feedback = self._feedback(problem, state)
             temperature = 0.3 + 0.1 * attempt
             message = f"{label} {attempt}/{retries}"
-            self._generate(layer, message, tier, temperature, problem, state, cancel, feedback, seed=attempt)
+            self._generate(
+                layer,
+                message,
+                tier,
+                temperature,
+                problem,
+                state,
+                cancel,
+                feedback,
+                seed=attempt,
+                step=(attempt, retries),
+            )
 
     def _best_of_n(self, tier: ModelTier, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
         """Per temperature, one ``sample`` call: batching backends decode the samples together."""
@@ -223,7 +236,7 @@ class Cascade:
                     if not state.can_generate("best_of_n"):
                         return
                     step += 1
-                    state.emit("best_of_n", f"best-of-N {step}/{total}")
+                    state.emit("best_of_n", f"best-of-N {step}/{total}", step, total, model=tier.label)
                     generation = next(samples, None)
                     if generation is None:
                         break
@@ -244,10 +257,12 @@ class Cascade:
         cancel: CancelToken | None,
         feedback: Feedback | None = None,
         seed: int | None = None,
+        step: tuple[int, int] | None = None,
     ) -> None:
         if not state.can_generate(layer):
             return
-        state.emit(layer, message)
+        number, steps = step if step is not None else (None, None)
+        state.emit(layer, message, number, steps, model=tier.label)
         backend = tier.backend()
         request = build_request(
             problem,

@@ -17,6 +17,12 @@ SolveStatus = Literal["verified", "partial", "no_checks", "unverified", "failed"
 """
 
 LAYERS: tuple[str, ...] = ("store", "library", "template", "greedy", "retry", "best_of_n", "escalate")
+LOAD_EVENT = "load"
+"""The ``layer`` of the event saying a model starts loading."""
+LOADED_EVENT = "loaded"
+"""The ``layer`` of the event saying it has loaded (or failed to)."""
+NOTICE_EVENT = "model"
+"""The ``layer`` of a backend's notice ("waiting for the model", "the model process crashed")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +34,9 @@ class LayerEvent:
     """Short text for a progress bar: ``"greedy"``, ``"retry 2/4"``, ``"best-of-N 7/16"``."""
     step: int | None = None
     steps: int | None = None
+    """Step of steps within the layer (``retry`` 2 of 4), for layers that have steps."""
+    model: str | None = None
+    """The model generating (or loading), for events of a model layer."""
     warning: bool = False
     """Something the user must see even after the solve ended (the model process crashed), not progress."""
 

@@ -46,11 +46,13 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
         "--concurrency", type=int, metavar="N", help="stubs solved at once (default: 1; raise it for a remote server)"
     )
     group.add_argument(
+        "--escalation-tier",
         "--escalate-to",
+        dest="escalation_tiers",
         action="append",
         metavar="TIER",
         help="larger model to escalate to: a GGUF file, or BACKEND:TARGET (openai:MODEL, transformers:DIR); "
-        "repeat for a ladder of several tiers (default: the packaged 1.5B)",
+        "repeat for a ladder of several tiers, cheapest first (default: the packaged 1.5B)",
     )
     group.add_argument("--no-escalate", action="store_true", help="never escalate to a larger model")
     group.add_argument(
@@ -140,7 +142,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     """Build typed settings from parsed options, rejecting bad values with one clear line."""
     if args.model is not None and not args.model.exists():
         raise UsageError(f"model file not found: {args.model}")
-    for tier in args.escalate_to or ():
+    for tier in args.escalation_tiers or ():
         try:
             parse_tier(tier, args.backend)
         except ValueError as exc:
@@ -178,7 +180,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     model = ModelSettings(
         backend=args.backend,
         model_path=args.model,
-        escalation_tiers=tuple(args.escalate_to or ()),
+        escalation_tiers=tuple(args.escalation_tiers or ()),
         escalate=not args.no_escalate,
         n_threads=args.threads,
         gpu_layers=args.gpu_layers,

@@ -1,74 +1,122 @@
 """``textDocument/codeAction``: Solve with cascade, Solve all stubs, and store hits as instant edits.
 
-Listing is cheap: stubs come from the per-version cache, and the store is only peeked (no model,
-no sandbox).
+Each action has a kind of its own under ``refactor.rewrite.ncpu`` and ``data`` naming what it does
+(``server.contract``); editors pick actions by those, and a request's ``only`` filter is honoured.
+Listing is cheap: stubs come from the per-version cache, and the store is only peeked (no model, no
+sandbox).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lsprotocol import types
 
+from server.contract import (
+    ACTION_KINDS,
+    SOLVE_COMMAND,
+    SOLVE_FILE_COMMAND,
+    SOLVE_FILE_KIND,
+    SOLVE_KIND,
+    UNVERIFIED_KIND,
+    ActionData,
+    kind_requested,
+    kind_text,
+)
 from server.edits import body_edit
-from server.server import NcpuServer
 
-SOLVE = "ncpu.solve"
-SOLVE_FILE = "ncpu.solveFile"
-KIND = types.CodeActionKind.RefactorRewrite
+if TYPE_CHECKING:
+    from pygls.workspace import TextDocument
+
+    from server.documents import DocumentStubs
+    from server.server import NcpuServer
+
+
+def stub_actions(ls: NcpuServer, document: TextDocument, entry: DocumentStubs, first: int, last: int) -> list[types.CodeAction]:
+    """The actions for the stubs on lines ``first``..``last``: solve (or the store's edit), and a kept partial."""
+    actions: list[types.CodeAction] = []
+    for stub in entry.stubs_in_lines(first, last):
+        problem = entry.problem(stub)
+        stored = ls.engine.lookup(problem) if problem.checks else None
+        data = ActionData(action="solve", uri=document.uri, stub=stub.qualified_name)
+        if stored is not None:
+            actions.append(
+                types.CodeAction(
+                    title=f"Solve with cascade: {stub.name} (verified, from the store)",
+                    kind=SOLVE_KIND,
+                    edit=body_edit(document, stub, stored),
+                    is_preferred=True,
+                    data=ActionData(
+                        action="solve",
+                        uri=document.uri,
+                        stub=stub.qualified_name,
+                        source="store",
+                        checks_passed=stored.checks_passed,
+                        checks_total=stored.checks_total,
+                    ).to_wire(),
+                )
+            )
+        else:
+            arguments = [document.uri, stub.qualified_name, document.version]
+            actions.append(
+                types.CodeAction(
+                    title=f"Solve with cascade: {stub.name}",
+                    kind=SOLVE_KIND,
+                    command=types.Command(title="Solve with cascade", command=SOLVE_COMMAND, arguments=arguments),
+                    data=ActionData(action="solve", uri=data.uri, stub=data.stub, source="cascade").to_wire(),
+                )
+            )
+        partial = ls.partials.get(document.uri, stub.qualified_name, problem.key)
+        if partial is not None:
+            actions.append(
+                types.CodeAction(
+                    title=(
+                        f"Insert UNVERIFIED body for {stub.name} "
+                        f"({partial.checks_passed} of {partial.checks_total} checks passed)"
+                    ),
+                    kind=UNVERIFIED_KIND,
+                    edit=body_edit(document, stub, partial),
+                    data=ActionData(
+                        action="insertUnverified",
+                        uri=document.uri,
+                        stub=stub.qualified_name,
+                        source="partial",
+                        checks_passed=partial.checks_passed,
+                        checks_total=partial.checks_total,
+                    ).to_wire(),
+                )
+            )
+    return actions
+
+
+def file_action(document: TextDocument, entry: DocumentStubs) -> types.CodeAction | None:
+    """Solve every stub of the document, when it has one."""
+    if not entry.stubs:
+        return None
+    return types.CodeAction(
+        title=f"Solve all stubs in file ({len(entry.stubs)})",
+        kind=SOLVE_FILE_KIND,
+        command=types.Command(title="Solve all stubs in file", command=SOLVE_FILE_COMMAND, arguments=[document.uri]),
+        data=ActionData(action="solveFile", uri=document.uri).to_wire(),
+    )
 
 
 def setup(server: NcpuServer) -> None:
     """Register the code-action provider."""
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=[KIND]))
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=list(ACTION_KINDS)))
     def code_actions(ls: NcpuServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
         document = ls.open_document(params.text_document.uri)
         if document is None:
             return None
+        only = params.context.only if params.context is not None else None
+        wanted = [kind_text(kind) for kind in only] if only else None
+        if not any(kind_requested(kind, wanted) for kind in ACTION_KINDS):
+            return None
         entry = ls.documents.get(document)
-        stubs = entry.stubs_in_lines(params.range.start.line, params.range.end.line)
-        actions: list[types.CodeAction] = []
-        for stub in stubs:
-            problem = entry.problem(stub)
-            stored = ls.engine.lookup(problem) if problem.checks else None
-            if stored is not None:
-                actions.append(
-                    types.CodeAction(
-                        title=f"Solve with cascade: {stub.name} (verified, from the store)",
-                        kind=KIND,
-                        edit=body_edit(document, stub, stored),
-                        is_preferred=True,
-                    )
-                )
-            else:
-                arguments = [document.uri, stub.qualified_name, document.version]
-                actions.append(
-                    types.CodeAction(
-                        title=f"Solve with cascade: {stub.name}",
-                        kind=KIND,
-                        command=types.Command(title="Solve with cascade", command=SOLVE, arguments=arguments),
-                    )
-                )
-            partial = ls.partials.get((document.uri, stub.qualified_name))
-            if partial is not None and partial.key == problem.key and partial.solution.body is not None:
-                solution = partial.solution
-                actions.append(
-                    types.CodeAction(
-                        title=(
-                            f"Insert UNVERIFIED body for {stub.name} "
-                            f"({solution.checks_passed} of {solution.checks_total} checks passed)"
-                        ),
-                        kind=KIND,
-                        edit=body_edit(document, stub, solution),
-                    )
-                )
-        if entry.stubs:
-            actions.append(
-                types.CodeAction(
-                    title=f"Solve all stubs in file ({len(entry.stubs)})",
-                    kind=KIND,
-                    command=types.Command(
-                        title="Solve all stubs in file", command=SOLVE_FILE, arguments=[document.uri]
-                    ),
-                )
-            )
+        actions = stub_actions(ls, document, entry, params.range.start.line, params.range.end.line)
+        whole = file_action(document, entry)
+        if whole is not None:
+            actions.append(whole)
+        actions = [action for action in actions if kind_requested(kind_text(action.kind), wanted)]
         return actions or None

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lsprotocol import types
 
 from server.positions import span_to_range
-from server.server import NcpuServer
+
+if TYPE_CHECKING:
+    from server.server import NcpuServer
 
 
 def stub_diagnostics(ls: NcpuServer, uri: str) -> list[types.Diagnostic]:
@@ -78,6 +82,7 @@ def setup(server: NcpuServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: NcpuServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.documents.forget(params.text_document.uri)
+        ls.partials.forget(params.text_document.uri)
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
         )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lsprotocol import types
 
-from server.server import NcpuServer
+if TYPE_CHECKING:
+    from server.server import NcpuServer
+
 
 MAX_SHOWN = 12
 

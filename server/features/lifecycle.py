@@ -1,15 +1,28 @@
-"""Initialization, configuration changes, idle model unloading and shutdown."""
+"""Initialization, configuration (pulled with ``workspace/configuration``), idle model unloading and shutdown.
+
+Settings come from ``initializationOptions`` first. Where the client answers ``workspace/configuration``
+(VS Code and Neovim do), the server then asks it for the ``ncpu`` section at ``initialized`` and on every
+``workspace/didChangeConfiguration``, so a changed setting applies without a restart; a client that does
+not gets the section it pushes with the notification.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from server.server import NcpuServer
+from server.config import SECTION
+
+if TYPE_CHECKING:
+    from server.server import NcpuServer
+
+CONFIGURATION_TIMEOUT = 10.0
+"""Seconds to wait for the client's ``workspace/configuration`` answer."""
 
 IDLE_CHECK_SECONDS = 5.0
 _BACKGROUND: set[asyncio.Task[None]] = set()
@@ -31,6 +44,34 @@ async def _unload_when_idle(server: NcpuServer) -> None:
         if time.monotonic() - server.last_solve > idle:
             await asyncio.to_thread(server.engine.unload_model)
             server.log(f"model unloaded after {idle:g} s idle")
+            server.status.publish()
+
+
+def _pulls_configuration(server: NcpuServer) -> bool:
+    workspace = server.client_capabilities.workspace
+    return bool(workspace is not None and workspace.configuration)
+
+
+async def _pull_settings(server: NcpuServer) -> Any:
+    """The client's ``ncpu`` section, or ``None`` when it has none or does not answer."""
+    root = server.documents.workspace_root
+    item = types.ConfigurationItem(section=SECTION, scope_uri=root.as_uri() if root is not None else None)
+    try:
+        answer = await asyncio.wait_for(
+            server.workspace_configuration_async(types.ConfigurationParams(items=[item])), CONFIGURATION_TIMEOUT
+        )
+    except Exception as exc:
+        server.log(f"workspace/configuration failed ({exc}); keeping the settings sent before")
+        return None
+    return answer[0] if answer else None
+
+
+async def _refresh_settings(server: NcpuServer, pushed: Any) -> None:
+    """Apply the pulled section where the client serves one, else the pushed one (if any)."""
+    pulled = await _pull_settings(server) if _pulls_configuration(server) else None
+    settings = pulled if pulled is not None else pushed
+    if settings is not None:
+        server.apply_settings(settings)
 
 
 async def _report_isolation(server: NcpuServer) -> None:
@@ -41,6 +82,7 @@ async def _report_isolation(server: NcpuServer) -> None:
         if not server.stopped:
             server.log(f"the sandbox could not start: {exc}", types.MessageType.Error)
         return
+    server.status.publish()  # the engine exists now: the status names its model
     if isolation.startswith("none:"):
         server.log(
             f"sandbox isolation is reduced: {isolation[5:].strip()} (see docs/security.md)", types.MessageType.Warning
@@ -59,23 +101,23 @@ def setup(server: NcpuServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: NcpuServer, params: types.InitializedParams) -> None:
-        ls.log(f"ncpu server ready (backend {ls.config.backend}); the model loads on the first solve")
         loop = ls.loop = asyncio.get_running_loop()
+        if _pulls_configuration(ls):
+            await _refresh_settings(ls, None)
+        ls.log(f"ncpu server ready (backend {ls.config.settings.model.backend}); the model loads on the first solve")
+        ls.status.start()
         for job in (_unload_when_idle(ls), _report_isolation(ls)):
             task = loop.create_task(job)
             _BACKGROUND.add(task)  # the loop keeps only weak references to tasks
             task.add_done_callback(_BACKGROUND.discard)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    def did_change_configuration(ls: NcpuServer, params: types.DidChangeConfigurationParams) -> None:
-        ls.apply_settings(params.settings)
+    async def did_change_configuration(ls: NcpuServer, params: types.DidChangeConfigurationParams) -> None:
+        pushed = params.settings
+        await _refresh_settings(ls, pushed if pushed not in ({}, None) else None)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: NcpuServer, *args: object) -> None:
-        # pygls cancels pending requests while iterating the dict their callbacks shrink; settle them first.
-        current = ls.protocol.msg_id
-        for msg_id, future in list(ls.protocol._request_futures.items()):
-            if msg_id != current and not future.done():
-                future.cancel()
+        ls.protocol.cancel_pending()
         ls.stopped = True
         ls.close_engine()

@@ -1,7 +1,8 @@
 """``ncpu.solve`` and ``ncpu.solveFile``: the cascade off the event loop, with progress and cancellation.
 
-The engine runs in a worker thread with its own ``CancelToken``: ``$/cancelRequest`` cancels the
-command's task (which sets the token) and ``window/workDoneProgress/cancel`` sets it directly. When the
+The engine runs in a worker thread with its own ``CancelToken``: ``$/cancelRequest`` of the command
+(``ncpu.solve`` and ``ncpu.solveFile`` alike) and ``window/workDoneProgress/cancel`` both set it. Each
+layer and step goes out twice: as ``$/progress`` text and as the structured ``ncpu/status``. When the
 solve ends, the stub is looked up again in the document's current text, so edits made meanwhile are
 kept: the body lands where the stub is now, or not at all.
 """
@@ -12,15 +13,18 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.cascade.solution import LayerEvent, Solution
+from server.contract import SOLVE_COMMAND, SOLVE_FILE_COMMAND
 from server.edits import body_edit
-from server.features.code_actions import SOLVE, SOLVE_FILE
-from server.server import NcpuServer, PartialResult
+
+if TYPE_CHECKING:
+    from ncpu.problem import Problem
+    from server.server import NcpuServer
 
 
 class _Progress:
@@ -61,22 +65,36 @@ class _Progress:
             self.ls.work_done_progress.tokens.pop(self.token, None)
 
 
-async def _run_engine(ls: NcpuServer, problem: Any, cancel: CancelToken, report: Callable[[str], None]) -> Solution:
+async def _run_engine(
+    ls: NcpuServer, problem: Problem, cancel: CancelToken, report: Callable[[str], None]
+) -> Solution:
+    """Solve in a worker thread, reporting each event as progress text and as ``ncpu/status``."""
     loop = asyncio.get_running_loop()
+    solve_id = ls.status.begin(problem.stub.qualified_name)
+    error: str | None = None
 
     def on_event(event: LayerEvent) -> None:
         report(event.message)
+        ls.status.event(solve_id, event)
         if event.warning:  # the model process crashed: a message the user sees, not only a progress line
             loop.call_soon_threadsafe(ls.tell, f"ncpu: {event.message}", types.MessageType.Warning)
 
-    engine = ls.engine
     try:
-        return await asyncio.to_thread(engine.solve, problem, cancel=cancel, on_event=on_event)
+        engine = ls.engine
+        solution = await asyncio.to_thread(engine.solve, problem, cancel=cancel, on_event=on_event)
+        if solution.status == "failed" and engine.model_state.startswith("error"):
+            error = solution.message  # the model could not be had: the editor shows an error until fixed
+        return solution
     except asyncio.CancelledError:
         cancel.cancel()
         raise
     except Cancelled:
         return Solution(status="cancelled", key=problem.key, message="cancelled")
+    except Exception as exc:
+        error = str(exc)
+        raise
+    finally:
+        ls.status.end(solve_id, error)
 
 
 async def _apply(ls: NcpuServer, uri: str, name: str, key: str, solution: Solution) -> str:
@@ -99,16 +117,9 @@ async def _apply(ls: NcpuServer, uri: str, name: str, key: str, solution: Soluti
 
 
 def _cancel_on_request_cancel(ls: NcpuServer) -> CancelToken:
-    """A token set when the client cancels the ``workspace/executeCommand`` request being served.
-
-    pygls runs command handlers behind the request's own future; ``$/cancelRequest`` cancels that
-    future (and answers the client) but not the handler's task, so the link is made here.
-    """
+    """A token set when the client cancels the ``workspace/executeCommand`` request being served."""
     cancel = CancelToken()
-    msg_id = ls.protocol.msg_id
-    request = ls.protocol._request_futures.get(msg_id) if msg_id is not None else None
-    if request is not None:
-        request.add_done_callback(lambda f: cancel.cancel() if f.cancelled() else None)
+    ls.protocol.on_cancel(cancel.cancel)
     return cancel
 
 
@@ -148,7 +159,7 @@ async def solve_stub(
         else:
             ls.log(f"{name}: {solution.message} ({solution.samples} samples, {solution.seconds:.1f} s)")
     elif solution.status == "partial":
-        ls.partials[(uri, name)] = PartialResult(problem.key, solution)
+        ls.partials.keep(uri, name, problem.key, solution)
         ls.tell(f"ncpu: {name}: {solution.message}; an unverified body is offered as a separate action")
     elif solution.status != "cancelled":
         ls.tell(f"ncpu: {name}: {solution.message}", types.MessageType.Warning)
@@ -156,10 +167,15 @@ async def solve_stub(
 
 
 def setup(server: NcpuServer) -> None:
-    """Register the commands."""
+    """Register the commands.
 
-    @server.command(SOLVE)
-    async def solve(ls: NcpuServer, *args: Any) -> dict[str, Any]:
+    pygls reads a command handler's annotations at run time to structure its arguments, and the server's
+    class is imported for type checking only: the handlers take the arguments alone and use ``server``.
+    """
+    ls = server
+
+    @server.command(SOLVE_COMMAND)
+    async def solve(*args: Any) -> dict[str, Any]:
         if len(args) < 2 or not isinstance(args[0], str) or not isinstance(args[1], str):
             ls.tell("ncpu.solve expects [uri, function name, version?]", types.MessageType.Error)
             return {"status": "bad_arguments"}
@@ -172,8 +188,8 @@ def setup(server: NcpuServer) -> None:
             ls.tell(f"ncpu: solving {args[1]} failed: {exc}", types.MessageType.Error)
             return {"status": "error", "message": str(exc)}
 
-    @server.command(SOLVE_FILE)
-    async def solve_file(ls: NcpuServer, *args: Any) -> dict[str, Any]:
+    @server.command(SOLVE_FILE_COMMAND)
+    async def solve_file(*args: Any) -> dict[str, Any]:
         if not args or not isinstance(args[0], str):
             ls.tell("ncpu.solveFile expects [uri]", types.MessageType.Error)
             return {"status": "bad_arguments"}

@@ -2,7 +2,7 @@
 -- Expects the stub buffer to be current and vim.g.ncpu_test = { command = 'NcpuSolve', expect = '...', line = N,
 -- log = path }: puts the cursor on `line`, runs `command`, waits for `expect` in the buffer, writes it.
 -- `command = 'code_action'` goes through Neovim's own code-action path (what `gra` does): it requests
--- textDocument/codeAction and applies the one titled "Solve with cascade: ...".
+-- textDocument/codeAction and applies the one of kind refactor.rewrite.ncpu.solve.
 
 local test = vim.g.ncpu_test
 local log = assert(io.open(test.log, 'w'))
@@ -25,9 +25,17 @@ local function wait(what, timeout_ms, check)
   say(what)
 end
 
--- Each status the statusline helper would show, as progress arrives.
+-- Each status the statusline helper would show, as progress and ncpu/status arrive.
 vim.api.nvim_create_autocmd('LspProgress', {
   callback = function()
+    say('status: ' .. require('ncpu').status())
+  end,
+})
+vim.api.nvim_create_autocmd('User', {
+  pattern = 'NcpuStatus',
+  callback = function(args)
+    local status = args.data.status
+    say(('ncpu/status: %s %s %s'):format(status.state, tostring(status.stub), tostring(status.layer)))
     say('status: ' .. require('ncpu').status())
   end,
 })
@@ -62,7 +70,7 @@ local ok, err = pcall(function()
     vim.lsp.buf.code_action({
       context = { diagnostics = {}, only = { 'refactor.rewrite' } },
       filter = function(action)
-        return vim.startswith(action.title, 'Solve with cascade')
+        return action.kind == require('ncpu').kinds.solve
       end,
       apply = true,
     })

@@ -134,8 +134,10 @@ def test_solve_with_cascade_code_action(tmp_path: Path) -> None:
     """Neovim's own code-action path (``gra``): request the actions, apply "Solve with cascade: add"."""
     stub, transcript = _solve_in_nvim(tmp_path, STUB, {"add": [WRONG, RIGHT]}, "code_action", "return a + b")
     assert "code actions: Solve with cascade: add | Solve all stubs in file (1)" in transcript, transcript
-    # The statusline helper followed the server's $/progress and came back to idle.
+    # The statusline helper followed the server's ncpu/status (data, not progress text) and came back to idle.
+    assert "ncpu/status: solving add" in transcript, transcript
     assert "status: ncpu: solving add" in transcript, transcript
+    assert "ncpu/status: idle nil nil" in transcript, transcript
     assert "return a + b" in stub.read_text()
     _doctest(stub, 2)
 

@@ -118,22 +118,29 @@ def test_escalate_to_repeated_builds_a_ladder_in_the_given_order(tmp_path: Path,
     middle, large = tmp_path / "middle.gguf", tmp_path / "large.gguf"
     middle.write_bytes(b"GGUF")
     large.write_bytes(b"GGUF")
-    args = build_parser().parse_args(["solve", str(tmp_path), "--escalate-to", str(middle), "--escalate-to", str(large)])
+    args = build_parser().parse_args(
+        ["solve", str(tmp_path), "--escalation-tier", str(middle), "--escalate-to", str(large)]
+    )
     assert settings_from_args(args).model.escalation_tiers == (str(middle), str(large))
     assert main(["solve", str(tmp_path), "--escalate-to", str(middle), "--escalate-to", str(tmp_path / "no.gguf")]) == 2
     assert "escalation model file not found" in capsys.readouterr().err
 
 
-def test_server_settings_take_one_escalation_path_or_a_ladder() -> None:
+def test_server_settings_take_a_ladder_or_one_tier() -> None:
     from server.config import parse_config
 
-    config, problems = parse_config({"escalationPath": ["~/m/middle.gguf", "/m/large.gguf"]})
+    config, problems = parse_config({"escalationTiers": ["~/m/middle.gguf", "/m/large.gguf"]})
     assert problems == []
     assert config.to_settings().model.escalation_tiers == ("~/m/middle.gguf", "/m/large.gguf")
-    config, _ = parse_config({"escalationPath": "openai:qwen2.5-coder-32b"})
+    config, _ = parse_config({"escalationTiers": "openai:qwen2.5-coder-32b"})
     assert config.to_settings().model.escalation_tiers == ("openai:qwen2.5-coder-32b",)
-    config, problems = parse_config({"escalationPath": ["/m/large.gguf", 3]})
-    assert config.escalation_path is None and "ncpu.escalationPath" in problems[0]
+    config, problems = parse_config({"escalationTiers": ["/m/large.gguf", 3]})
+    assert config.to_settings().model.escalation_tiers == ()
+    assert problems == [
+        "setting ncpu.escalationTiers expected a string or a list of strings, got ['/m/large.gguf', 3]; using the default"
+    ]
+    _, problems = parse_config({"escalationPath": "/m/large.gguf"})
+    assert problems == ["unknown setting ncpu.escalationPath ignored"]
 
 
 def test_budget_in_one_option_with_the_max_options_overriding_its_parts(

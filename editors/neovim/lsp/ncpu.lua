@@ -20,6 +20,12 @@ return {
   flags = {
     debounce_text_changes = 0,
   },
+  -- The server's state as data (server/contract.py): loading, solving which stub at which step, error.
+  handlers = {
+    ['ncpu/status'] = function(_, result, ctx)
+      require('ncpu').on_status(ctx.client_id, result)
+    end,
+  },
   -- Extra initialization options; `before_init` puts `settings.ncpu` under them so the server has its
   -- settings before the first request (it also receives them with `workspace/didChangeConfiguration`).
   init_options = {},

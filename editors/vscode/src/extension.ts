@@ -1,7 +1,7 @@
 /** Activation: the output channel, the status item, the commands, and a debounced server restart. */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { ACTION_KIND, pickSolveAction, pickSolveFileAction } from './common/actions';
+import { pickSolveAction, pickSolveFileAction, SOLVE_FILE_KIND, SOLVE_KIND } from './common/actions';
 import { debounce } from './common/debounce';
 import { commandLine, doctorCommand, renderMarkdown, renderText, runDoctor, summarize } from './common/doctor';
 import { type Interpreter, resolveInterpreter } from './common/interpreter';
@@ -53,6 +53,7 @@ function currentInterpreter(): Promise<Interpreter> {
 async function runCodeAction(
     editor: vscode.TextEditor,
     range: vscode.Range,
+    kind: string,
     pick: (actions: vscode.CodeAction[]) => vscode.CodeAction | undefined,
     nothing: string,
 ): Promise<void> {
@@ -69,7 +70,7 @@ async function runCodeAction(
         'vscode.executeCodeActionProvider',
         editor.document.uri,
         range,
-        ACTION_KIND,
+        kind,
     );
     const action = pick(actions ?? []);
     if (action === undefined) {
@@ -192,6 +193,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
                 await runCodeAction(
                     editor,
                     editor.selection,
+                    SOLVE_KIND,
                     pickSolveAction,
                     'ncpu: no stub with doctest examples at the cursor.',
                 );
@@ -202,7 +204,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
             if (editor !== undefined) {
                 const document = editor.document;
                 const all = document.validateRange(new vscode.Range(0, 0, document.lineCount, 0));
-                await runCodeAction(editor, all, pickSolveFileAction, 'ncpu: no stubs in this file.');
+                await runCodeAction(editor, all, SOLVE_FILE_KIND, pickSolveFileAction, 'ncpu: no stubs in this file.');
             }
         }),
     );

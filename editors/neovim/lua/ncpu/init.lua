@@ -11,7 +11,7 @@
 ---@field baseUrl? string openai: the server's base URL (default "http://127.0.0.1:8000/v1").
 ---@field apiKeyEnv? string openai: the environment variable holding the API key (default "NCPU_OPENAI_API_KEY").
 ---@field requestTimeout? number openai: seconds one request may take (default 120).
----@field escalationPath? string A larger GGUF to escalate to after the first model failed.
+---@field escalationTiers? string[] Larger models to escalate to, cheapest first: GGUF files or 'BACKEND:TARGET' (openai:MODEL); unset: the ncpu[large] tier when installed.
 ---@field escalate? boolean Escalate to the larger model (default true).
 ---@field maxSamples? integer Model generations per solve (default 24).
 ---@field maxTokens? integer Generated tokens per solve (default 12000).
@@ -50,9 +50,12 @@ M.options = vim.deepcopy(defaults)
 
 local did_setup = false
 
-local SOLVE_PREFIX = 'Solve with cascade'
-local SOLVE_FILE_PREFIX = 'Solve all stubs in file'
-local KIND = 'refactor.rewrite'
+---Kinds of ncpu's code actions (server/contract.py): pick them by kind, never by title.
+M.kinds = {
+  solve = 'refactor.rewrite.ncpu.solve',
+  solve_file = 'refactor.rewrite.ncpu.solveFile',
+  insert_unverified = 'refactor.rewrite.ncpu.insertUnverified',
+}
 
 ---Configure and enable the client; only the first call has an effect.
 ---@param opts? ncpu.Options
@@ -82,14 +85,14 @@ local function ncpu_client(bufnr)
   return vim.lsp.get_clients({ bufnr = bufnr, name = 'ncpu' })[1]
 end
 
----Pick the action to run: a store hit (preferred) first, then the first with the title prefix.
+---Pick the action to run: of those of `kind`, a store hit (preferred) first, then the first.
 ---@param actions (lsp.CodeAction|lsp.Command)[]
----@param prefix string
+---@param kind string One of `M.kinds`.
 ---@return lsp.CodeAction|lsp.Command?
-function M.pick_action(actions, prefix)
+function M.pick_action(actions, kind)
   local first
   for _, action in ipairs(actions or {}) do
-    if vim.startswith(action.title, prefix) then
+    if action.kind == kind then
       if action.isPreferred then
         return action
       end
@@ -120,12 +123,12 @@ local function run_action(client, bufnr, action)
   end)
 end
 
----Ask the ncpu client for its code actions over `range` and run the one whose title starts with `prefix`.
+---Ask the ncpu client for its code actions of `kind` over `range` and run the one to run.
 ---@param bufnr integer
 ---@param range { start: integer[], ['end']: integer[] }? 1-based rows, 0-based columns; nil: the cursor
----@param prefix string
+---@param kind string One of `M.kinds`.
 ---@param nothing string Message when there is no such action.
-local function solve(bufnr, range, prefix, nothing)
+local function solve(bufnr, range, kind, nothing)
   local client = ncpu_client(bufnr)
   if not client then
     vim.notify('ncpu: the server is not attached to this buffer (see :checkhealth ncpu)', vim.log.levels.WARN)
@@ -138,13 +141,13 @@ local function solve(bufnr, range, prefix, nothing)
     params = vim.lsp.util.make_range_params(0, client.offset_encoding)
   end
   ---@cast params lsp.CodeActionParams
-  params.context = { diagnostics = {}, only = { KIND }, triggerKind = 1 }
+  params.context = { diagnostics = {}, only = { kind }, triggerKind = 1 }
   client:request('textDocument/codeAction', params, function(err, actions)
     if err then
       vim.notify('ncpu: ' .. (err.message or tostring(err)), vim.log.levels.ERROR)
       return
     end
-    local action = M.pick_action(actions or {}, prefix)
+    local action = M.pick_action(actions or {}, kind)
     if not action then
       vim.notify(nothing, vim.log.levels.INFO)
       return
@@ -156,7 +159,7 @@ end
 ---Solve the stub at the cursor (the "Solve with cascade" code action).
 ---@param bufnr? integer
 function M.solve(bufnr)
-  solve(bufnr or vim.api.nvim_get_current_buf(), nil, SOLVE_PREFIX, 'ncpu: no stub with doctest examples at the cursor')
+  solve(bufnr or vim.api.nvim_get_current_buf(), nil, M.kinds.solve, 'ncpu: no stub with doctest examples at the cursor')
 end
 
 ---Solve every stub in the buffer (the "Solve all stubs in file" code action).
@@ -165,7 +168,7 @@ function M.solve_file(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
   local last = vim.api.nvim_buf_line_count(bufnr)
   local range = { start = { 1, 0 }, ['end'] = { last, 0 } }
-  solve(bufnr, range, SOLVE_FILE_PREFIX, 'ncpu: no stubs in this file')
+  solve(bufnr, range, M.kinds.solve_file, 'ncpu: no stubs in this file')
 end
 
 ---LspAttach handler (see plugin/ncpu.lua): buffer-local commands for ncpu clients.
@@ -195,6 +198,18 @@ function M.on_progress(args)
   if line and M.options.notify then
     vim.notify(line, vim.log.levels.INFO, { title = 'ncpu' })
   end
+  vim.cmd.redrawstatus()
+end
+
+---`ncpu/status` handler (see lsp/ncpu.lua): the server's state as data.
+---@param client_id integer
+---@param params ncpu.ServerStatus
+function M.on_status(client_id, params)
+  local line = status.server(client_id, params)
+  if line and M.options.notify then
+    vim.notify(line, vim.log.levels.INFO, { title = 'ncpu' })
+  end
+  vim.api.nvim_exec_autocmds('User', { pattern = 'NcpuStatus', data = { client_id = client_id, status = params } })
   vim.cmd.redrawstatus()
 end
 

@@ -1,12 +1,25 @@
--- The ncpu client's state from `$/progress` (through Neovim's LspProgress), for `require('ncpu').status()`.
+-- The ncpu client's state, for `require('ncpu').status()`: the server's `ncpu/status` notification (data),
+-- and `$/progress` (through Neovim's LspProgress) for the text of what it is doing.
+
+---The params of `ncpu/status` (server/contract.py, `Status`).
+---@class ncpu.ServerStatus
+---@field state 'idle'|'loading'|'solving'|'error'
+---@field model string The model in use while solving or loading, else the ladder's first.
+---@field tier integer|vim.NIL Index of `model` in the ladder, cheapest first.
+---@field stub string|vim.NIL The stub being solved (the latest, when several are).
+---@field solving integer How many solves run.
+---@field layer string|vim.NIL The cascade layer at work ('greedy', 'best_of_n', ..., 'load').
+---@field step integer|vim.NIL
+---@field steps integer|vim.NIL
+---@field error string|vim.NIL Why, in state 'error'.
 
 ---@class ncpu.Work
 ---@field title string
 ---@field message? string
----@field loading boolean
 
 ---@class ncpu.ClientStatus
 ---@field work table<string|integer, ncpu.Work> Progress begun and not yet ended, by token.
+---@field server? ncpu.ServerStatus The last `ncpu/status`.
 
 local M = {}
 
@@ -18,13 +31,39 @@ function M.attached(client_id)
   clients[client_id] = clients[client_id] or { work = {} }
 end
 
----@param message? string
----@return boolean
-local function is_loading(message)
-  return message ~= nil and message:lower():find('loading model', 1, true) ~= nil
+---@param value any
+---@return any
+local function present(value)
+  if value == vim.NIL then
+    return nil
+  end
+  return value
 end
 
----Record one `$/progress` value; return a line worth telling the user (begin, model loading, end), if any.
+---Record one `ncpu/status`; return a line worth telling the user (a model starts loading, an error), if any.
+---@param client_id integer
+---@param params ncpu.ServerStatus
+---@return string?
+function M.server(client_id, params)
+  M.attached(client_id)
+  local state = clients[client_id]
+  if type(params) ~= 'table' or type(params.state) ~= 'string' then
+    return nil
+  end
+  local before = state.server and state.server.state
+  state.server = params
+  if params.state == before then
+    return nil
+  end
+  if params.state == 'loading' then
+    return 'ncpu: loading model ' .. (present(params.model) or '')
+  elseif params.state == 'error' then
+    return 'ncpu: ' .. (present(params.error) or 'the last solve could not use the model')
+  end
+  return nil
+end
+
+---Record one `$/progress` value; return a line worth telling the user (begin, end), if any.
 ---@param client_id integer
 ---@param params lsp.ProgressParams
 ---@return string?
@@ -34,7 +73,7 @@ function M.progress(client_id, params)
   local value = params.value or {}
   local token = params.token
   if value.kind == 'begin' then
-    state.work[token] = { title = value.title or 'ncpu', message = value.message, loading = is_loading(value.message) }
+    state.work[token] = { title = value.title or 'ncpu', message = value.message }
     return value.title
   end
   local work = state.work[token]
@@ -42,14 +81,7 @@ function M.progress(client_id, params)
     return nil
   end
   if value.kind == 'report' then
-    local was_loading = work.loading
-    if value.message then
-      work.message = value.message
-      work.loading = is_loading(value.message)
-    end
-    if work.loading and not was_loading then
-      return work.title .. ': ' .. work.message
-    end
+    work.message = value.message or work.message
     return nil
   end
   if value.kind == 'end' then
@@ -59,33 +91,49 @@ function M.progress(client_id, params)
   return nil
 end
 
+---The state of one client: from its last `ncpu/status`, else from its progress.
+---@param state ncpu.ClientStatus
+---@return string
+local function client_line(state)
+  local server = state.server
+  if server then
+    if server.state == 'loading' then
+      return 'ncpu: loading model'
+    elseif server.state == 'solving' then
+      local stub = present(server.stub)
+      return stub and ('ncpu: solving ' .. stub) or 'ncpu: solving'
+    elseif server.state == 'error' then
+      return 'ncpu: error'
+    end
+    return 'ncpu: idle'
+  end
+  local _, work = next(state.work)
+  if work then
+    return 'ncpu: ' .. work.title:gsub('^ncpu:%s*', '')
+  end
+  return 'ncpu: idle'
+end
+
 ---@return string
 function M.line()
-  local running = false
-  local loading, solving
+  local lines = {}
   for id, state in pairs(clients) do
     local client = vim.lsp.get_client_by_id(id)
     if client and not client:is_stopped() then
-      running = true
-      for _, work in pairs(state.work) do
-        if work.loading then
-          loading = work
-        else
-          solving = solving or work
-        end
-      end
+      lines[#lines + 1] = client_line(state)
     else
       clients[id] = nil
     end
   end
-  if loading then
-    return 'ncpu: loading model'
-  elseif solving then
-    return 'ncpu: ' .. solving.title:gsub('^ncpu:%s*', '')
-  elseif running then
-    return 'ncpu: idle'
+  -- One ncpu client per root: the busiest state wins.
+  for _, wanted in ipairs({ 'ncpu: loading model', 'ncpu: error', 'ncpu: solving' }) do
+    for _, line in ipairs(lines) do
+      if vim.startswith(line, wanted) then
+        return line
+      end
+    end
   end
-  return ''
+  return lines[1] or ''
 end
 
 return M

@@ -1,28 +1,35 @@
 /**
  * Which of the server's code actions the editor commands run. Pure logic, unit-tested.
  *
- * The server (`server/features/code_actions.py`) titles them "Solve with cascade: <name>" (a command,
- * or an edit when the store already holds a verified body, marked preferred) and
- * "Solve all stubs in file (<n>)".
+ * Actions are told apart by their kind, never by their title (`server/contract.py`): the solve action
+ * (a command, or an edit marked preferred when the store already holds a verified body), the file action,
+ * and the unverified body kept from a partial solve.
  */
 
-export const SOLVE_PREFIX = 'Solve with cascade';
-export const SOLVE_FILE_PREFIX = 'Solve all stubs in file';
-/** The kind every ncpu action has. */
-export const ACTION_KIND = 'refactor.rewrite';
+/** The parent kind of every ncpu action. */
+export const ACTION_KIND = 'refactor.rewrite.ncpu';
+export const SOLVE_KIND = `${ACTION_KIND}.solve`;
+export const SOLVE_FILE_KIND = `${ACTION_KIND}.solveFile`;
+export const UNVERIFIED_KIND = `${ACTION_KIND}.insertUnverified`;
 
 export interface ActionLike {
-    title: string;
+    /** A string on the wire; a `vscode.CodeActionKind` (with `value`) in the editor. */
+    kind?: string | { value: string };
     isPreferred?: boolean;
 }
 
-/** The action that solves the stub at the cursor: a store hit first, then the first solve. */
+/** The kind of an action as a string. */
+export function kindOf(action: ActionLike): string | undefined {
+    return typeof action.kind === 'string' ? action.kind : action.kind?.value;
+}
+
+/** The action that solves the stub at the cursor: a store hit first, then the solve command. */
 export function pickSolveAction<T extends ActionLike>(actions: readonly T[] | undefined | null): T | undefined {
-    const solves = (actions ?? []).filter((a) => a.title.startsWith(SOLVE_PREFIX));
+    const solves = (actions ?? []).filter((a) => kindOf(a) === SOLVE_KIND);
     return solves.find((a) => a.isPreferred === true) ?? solves[0];
 }
 
 /** The action that solves every stub of the file. */
 export function pickSolveFileAction<T extends ActionLike>(actions: readonly T[] | undefined | null): T | undefined {
-    return (actions ?? []).find((a) => a.title.startsWith(SOLVE_FILE_PREFIX));
+    return (actions ?? []).find((a) => kindOf(a) === SOLVE_FILE_KIND);
 }

@@ -5,13 +5,14 @@ import {
     DidChangeConfigurationNotification,
     LanguageClient,
     type LanguageClientOptions,
+    ResponseError,
     RevealOutputChannelOn,
     type ServerOptions,
     State,
 } from 'vscode-languageclient/node';
 import { type Interpreter, serverCommand } from './interpreter';
 import { type ServerSettings } from './settings';
-import { solveOutcome, type StatusModel } from './status';
+import { isServerStatus, STATUS_NOTIFICATION, type StatusModel } from './status';
 import { SECTION } from './vscodeapi';
 
 export const SERVER_ID = 'ncpu';
@@ -80,19 +81,19 @@ function createClient(interpreter: Interpreter, deps: ServerDeps): LanguageClien
                 }
                 next(token, params);
             },
-            // Every run of `ncpu.solve` / `ncpu.solveFile` passes here, from the lightbulb or from our commands:
-            // the answer tells a model that would not load from a stub nothing solved.
-            executeCommand: async (command, args, next) => {
-                const result: unknown = await next(command, args);
-                const outcome = solveOutcome(result);
-                if (outcome !== undefined) {
-                    deps.status.dispatch({ type: 'result', ...outcome });
-                }
-                return result;
-            },
             workspace: {
                 // The `ncpu` section also holds client-only keys (`python`, `trace`) that the server would
-                // reject as unknown: send the server's keys only, mapped as for `initializationOptions`.
+                // reject as unknown, and paths it cannot resolve (`${workspaceFolder}`): whether the server
+                // pulls the section (`workspace/configuration`) or is sent it, it gets the server's keys only,
+                // mapped as for `initializationOptions`.
+                configuration: async (params, token, next) => {
+                    const answer = await next(params, token);
+                    if (answer instanceof ResponseError) {
+                        return answer;
+                    }
+                    const values: unknown[] = answer;
+                    return params.items.map((item, index): unknown => (item.section === SECTION ? deps.settings() : values[index]));
+                },
                 didChangeConfiguration: async () => {
                     await client?.sendNotification(DidChangeConfigurationNotification.type, {
                         settings: { [SECTION]: deps.settings() },
@@ -102,6 +103,12 @@ function createClient(interpreter: Interpreter, deps: ServerDeps): LanguageClien
         },
     };
     client = new LanguageClient(SERVER_ID, SERVER_NAME, serverOptions, clientOptions);
+    // The server's state as data: loading, solving (which stub, layer, step), error.
+    client.onNotification(STATUS_NOTIFICATION, (params: unknown) => {
+        if (isServerStatus(params)) {
+            deps.status.dispatch({ type: 'server', status: params });
+        }
+    });
     return client;
 }
 

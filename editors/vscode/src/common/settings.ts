@@ -18,7 +18,7 @@ export interface ServerSettings {
     baseUrl?: string;
     apiKeyEnv?: string;
     requestTimeout?: number;
-    escalationPath?: string;
+    escalationTiers?: string[];
     escalate?: boolean;
     maxSamples?: number;
     maxTokens?: number;
@@ -44,7 +44,7 @@ export const SERVER_KEYS: readonly (keyof ServerSettings)[] = [
     'baseUrl',
     'apiKeyEnv',
     'requestTimeout',
-    'escalationPath',
+    'escalationTiers',
     'escalate',
     'maxSamples',
     'maxTokens',
@@ -61,7 +61,7 @@ export const SERVER_KEYS: readonly (keyof ServerSettings)[] = [
     'modelHost',
 ];
 
-const PATH_KEYS: ReadonlySet<string> = new Set(['modelPath', 'escalationPath', 'storePath', 'projectPython']);
+const PATH_KEYS: ReadonlySet<string> = new Set(['modelPath', 'storePath', 'projectPython']);
 
 /**
  * Resolve `${workspaceFolder}`, `${userHome}` and `~`, and make a relative path absolute against the
@@ -122,13 +122,19 @@ export function serverSettings(
         if (value === undefined || value === null) {
             continue;
         }
-        if (typeof value === 'string') {
+        if (key === 'escalationTiers' && Array.isArray(value)) {
+            // A ladder, cheapest first; each tier's file target is resolved like any path.
+            const tiers = (value as unknown[]).map((tier): unknown => (typeof tier === 'string' ? resolveTier(tier, workspaceFolder, home) : tier));
+            if (tiers.length > 0) {
+                settings[key] = tiers;
+            }
+        } else if (typeof value === 'string') {
             if (value.trim() === '') {
                 continue;
             }
             settings[key] =
-                key === 'escalationPath'
-                    ? resolveTier(value, workspaceFolder, home)
+                key === 'escalationTiers'
+                    ? [resolveTier(value, workspaceFolder, home)]
                     : PATH_KEYS.has(key)
                       ? resolvePath(value, workspaceFolder, home)
                       : value.trim();

@@ -1,5 +1,6 @@
 /**
- * The state shown in the status bar, derived from the client's state and the server's `$/progress`.
+ * The state shown in the status bar: the client's state and the server's `ncpu/status` notification (data);
+ * `$/progress` only adds its text to the tooltip.
  *
  * Pure logic (no `vscode` import) so it runs under `node --test`; `vscodeapi.ts` paints a view on the item.
  */
@@ -10,19 +11,39 @@ export type ClientPhase = 'stopped' | 'starting' | 'running' | 'failed';
 /** What the user sees: server and model state. */
 export type StatusKind = 'stopped' | 'starting' | 'idle' | 'loading' | 'solving' | 'error';
 
+/** The method of the server's status notification (`server/contract.py`). */
+export const STATUS_NOTIFICATION = 'ncpu/status';
+
+/** The params of `ncpu/status`: the server's state, as data (`server/contract.py`, `Status`). */
+export interface ServerStatus {
+    state: 'idle' | 'loading' | 'solving' | 'error';
+    /** The model in use while solving or loading, else the ladder's first. */
+    model: string;
+    /** Index of `model` in the ladder, cheapest first. */
+    tier: number | null;
+    /** The stub being solved (the latest, when several are). */
+    stub: string | null;
+    /** How many solves run. */
+    solving: number;
+    /** The cascade layer at work (`greedy`, `retry`, `best_of_n`, ..., `load` while a model loads). */
+    layer: string | null;
+    step: number | null;
+    steps: number | null;
+    /** Why, in state `error`: the last solve could not use the model. */
+    error: string | null;
+}
+
 export type StatusEvent =
     | { type: 'client'; phase: ClientPhase; message?: string }
+    /** One `ncpu/status` notification. */
+    | { type: 'server'; status: ServerStatus }
+    /** `$/progress`: the human text shown in the tooltip. */
     | { type: 'begin'; token: string | number; title: string; message?: string }
     | { type: 'report'; token: string | number; message?: string }
-    | { type: 'end'; token: string | number; message?: string }
-    /** What a solve command answered (see `solveOutcome`). */
-    | { type: 'result'; status: string; message?: string }
-    /** The settings changed: a model error may be fixed. */
-    | { type: 'settings' };
+    | { type: 'end'; token: string | number; message?: string };
 
 interface Work {
     title: string;
-    loading: boolean;
     message?: string;
 }
 
@@ -30,48 +51,38 @@ export interface StatusState {
     client: ClientPhase;
     /** Why the server is down, when it is. */
     error?: string;
-    /** Why the last solve could not use the model (it never finished loading, or the solve raised). */
-    modelError?: string;
-    /** The last progress ended on "loading model": a failed answer then means the model did not load. */
-    endedLoading?: boolean;
-    /** Progress tokens begun and not yet ended, in order. */
+    /** The last `ncpu/status` of the running server. */
+    server?: ServerStatus;
+    /** Progress tokens begun and not yet ended, in order (their text goes in the tooltip). */
     work: ReadonlyMap<string | number, Work>;
 }
 
 export const INITIAL_STATE: StatusState = { client: 'stopped', work: new Map() };
 
-/** The cascade reports model loading as a layer message (`ncpu/engine.py`): "loading model ...". */
-export function isLoadingMessage(message: string | undefined): boolean {
-    return message !== undefined && /loading model/i.test(message);
-}
-
-/** The status and message of a solve command's answer worth showing: an error, or else the first one. */
-export function solveOutcome(result: unknown): { status: string; message?: string } | undefined {
-    if (typeof result !== 'object' || result === null) {
-        return undefined;
+/** Whether a notification's params have the shape of a `ServerStatus` (a newer server may add fields). */
+export function isServerStatus(value: unknown): value is ServerStatus {
+    if (typeof value !== 'object' || value === null) {
+        return false;
     }
-    const record = result as Record<string, unknown>;
-    // `ncpu.solve` answers one summary; `ncpu.solveFile` one per stub, by name.
-    const summaries = typeof record.status === 'string' ? [record] : Object.values(record);
-    const outcomes = summaries
-        .filter((s): s is Record<string, unknown> => typeof s === 'object' && s !== null && typeof (s as Record<string, unknown>).status === 'string')
-        .map((s) => ({ status: s.status as string, message: typeof s.message === 'string' ? s.message : undefined }));
-    return outcomes.find((o) => o.status === 'error' || o.status === 'failed') ?? outcomes[0];
+    const record = value as Record<string, unknown>;
+    return ['idle', 'loading', 'solving', 'error'].includes(record.state as string) && typeof record.model === 'string';
 }
 
 /** The next state after one event; never mutates `state`. */
 export function reduce(state: StatusState, event: StatusEvent): StatusState {
     switch (event.type) {
         case 'client': {
-            // A stopped or restarted server ends all of its progress.
-            const work = event.phase === 'running' && state.client === 'running' ? state.work : new Map();
+            // A stopped or restarted server ends all of its progress and its status.
+            const keep = event.phase === 'running' && state.client === 'running';
             const error = event.phase === 'failed' ? (event.message ?? 'the server stopped') : undefined;
-            return { client: event.phase, error, work };
+            return { client: event.phase, error, work: keep ? state.work : new Map(), server: keep ? state.server : undefined };
         }
+        case 'server':
+            return { ...state, server: event.status };
         case 'begin': {
             const work = new Map(state.work);
-            work.set(event.token, { title: event.title, loading: isLoadingMessage(event.message), message: event.message });
-            return { ...state, work, modelError: undefined };
+            work.set(event.token, { title: event.title, message: event.message });
+            return { ...state, work };
         }
         case 'report': {
             const current = state.work.get(event.token);
@@ -79,33 +90,21 @@ export function reduce(state: StatusState, event: StatusEvent): StatusState {
                 return state;
             }
             const work = new Map(state.work);
-            const message = event.message ?? current.message;
-            work.set(event.token, { ...current, message, loading: event.message === undefined ? current.loading : isLoadingMessage(event.message) });
+            work.set(event.token, { ...current, message: event.message ?? current.message });
             return { ...state, work };
         }
         case 'end': {
-            const ended = state.work.get(event.token);
-            if (ended === undefined) {
+            if (!state.work.has(event.token)) {
                 return state;
             }
             const work = new Map(state.work);
             work.delete(event.token);
-            return { ...state, work, endedLoading: ended.loading };
+            return { ...state, work };
         }
-        case 'result': {
-            // The answer comes after the progress ended. A solve whose last report was "loading model" and
-            // that failed never got a model: once one loads, the server reports "model <name> loaded".
-            if (event.status === 'error' || (event.status === 'failed' && state.endedLoading === true)) {
-                return { ...state, modelError: event.message ?? 'the model did not load', endedLoading: false };
-            }
-            return { ...state, endedLoading: false };
-        }
-        case 'settings':
-            return state.modelError === undefined ? state : { ...state, modelError: undefined };
     }
 }
 
-/** The kind of status for a state. */
+/** The kind of status for a state: the server's own state while it runs. */
 export function statusKind(state: StatusState): StatusKind {
     switch (state.client) {
         case 'failed':
@@ -117,14 +116,19 @@ export function statusKind(state: StatusState): StatusKind {
         case 'running':
             break;
     }
-    const works = [...state.work.values()];
-    if (works.some((w) => w.loading)) {
-        return 'loading';
+    if (state.server !== undefined) {
+        return state.server.state;
     }
-    if (works.length > 0) {
-        return 'solving';
+    return state.work.size > 0 ? 'solving' : 'idle';
+}
+
+/** "best_of_n" step 3 of 8 → "best-of-N 3/8", for the tooltip. */
+export function describeStep(status: ServerStatus): string | undefined {
+    if (status.layer === null) {
+        return undefined;
     }
-    return state.modelError === undefined ? 'idle' : 'error';
+    const layer = status.layer === 'best_of_n' ? 'best-of-N' : status.layer === 'load' ? 'loading the model' : status.layer;
+    return status.step !== null && status.steps !== null ? `${layer} ${status.step}/${status.steps}` : layer;
 }
 
 export interface StatusView {
@@ -149,16 +153,17 @@ function shortTitle(title: string): string {
     return title.replace(/^ncpu:\s*/i, '');
 }
 
-/** The view of a state; `model` describes the configured model for the tooltip. */
+/** The view of a state; `model` describes the configured model, for the tooltip until the server names it. */
 export function render(state: StatusState, model: string): StatusView {
     const kind = statusKind(state);
+    const server = state.client === 'running' ? state.server : undefined;
     const lines: string[] = [];
     switch (kind) {
         case 'error':
             if (state.client === 'failed') {
                 lines.push(`The ncpu server is not running: ${state.error ?? 'unknown error'}.`);
             } else {
-                lines.push(`The last solve could not run: ${state.modelError ?? 'unknown error'}.`);
+                lines.push(`The last solve could not run: ${server?.error ?? 'unknown error'}.`);
             }
             lines.push('Click to open the log.');
             break;
@@ -168,19 +173,31 @@ export function render(state: StatusState, model: string): StatusView {
         case 'starting':
             lines.push('Starting the ncpu server.');
             break;
-        default:
+        default: {
             for (const work of state.work.values()) {
                 lines.push(work.message ? `${shortTitle(work.title)}: ${work.message}` : shortTitle(work.title));
+            }
+            const step = server !== undefined && kind !== 'idle' ? describeStep(server) : undefined;
+            if (step !== undefined && lines.length === 0) {
+                lines.push(`${server?.stub ?? 'solving'}: ${step}`);
             }
             if (kind === 'idle') {
                 lines.push('The ncpu server is ready.');
             }
+        }
     }
-    lines.push(`Model: ${model}`);
+    const tier = server !== undefined && server.tier !== null && server.tier > 0 ? ` (escalation tier ${server.tier})` : '';
+    lines.push(`Model: ${server?.model || model}${tier}`);
     let text = LABELS[kind];
-    const first = state.work.values().next();
-    if (kind === 'solving' && !first.done) {
-        text = `$(sync~spin) ncpu: ${shortTitle(first.value.title)}`;
+    if (kind === 'solving') {
+        const stub = server?.stub ?? undefined;
+        const first = state.work.values().next();
+        if (stub !== undefined) {
+            const more = server !== undefined && server.solving > 1 ? ` (+${server.solving - 1})` : '';
+            text = `$(sync~spin) ncpu: solving ${stub}${more}`;
+        } else if (!first.done) {
+            text = `$(sync~spin) ncpu: ${shortTitle(first.value.title)}`;
+        }
     }
     const severity = kind === 'error' ? 'error' : kind === 'stopped' ? 'warning' : 'normal';
     return { kind, text, tooltip: lines.join('\n'), severity };
@@ -212,6 +229,6 @@ export class StatusModel {
 
     setModel(model: string): void {
         this.model = model;
-        this.dispatch({ type: 'settings' });
+        this.listener(this.view);
     }
 }

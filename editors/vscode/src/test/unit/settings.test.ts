@@ -39,23 +39,29 @@ describe('serverSettings', () => {
 
     it('resolves paths against the workspace and home', () => {
         const settings = serverSettings(
-            reader({ modelPath: 'models/m.gguf', storePath: '~/store', escalationPath: '${workspaceFolder}/big.gguf' }),
+            reader({ modelPath: 'models/m.gguf', storePath: '~/store', escalationTiers: ['${workspaceFolder}/big.gguf'] }),
             '/ws',
             '/home/u',
         );
         assert.equal(settings.modelPath, '/ws/models/m.gguf');
         assert.equal(settings.storePath, '/home/u/store');
-        assert.equal(settings.escalationPath, '/ws/big.gguf');
+        assert.deepEqual(settings.escalationTiers, ['/ws/big.gguf']);
     });
 
     it('keeps a served model as an escalation tier and resolves a backend-prefixed file', () => {
-        const tier = (escalationPath: string): unknown =>
-            serverSettings(reader({ escalationPath }), '/ws', '/home/u').escalationPath;
+        const tier = (path: string): unknown => serverSettings(reader({ escalationTiers: [path] }), '/ws', '/home/u').escalationTiers?.[0];
         assert.equal(tier('openai:qwen2.5-coder-32b'), 'openai:qwen2.5-coder-32b');
         assert.equal(tier('transformers:Qwen/Qwen2.5-Coder-7B'), 'transformers:Qwen/Qwen2.5-Coder-7B');
         assert.equal(tier('llama_cpp:models/big.gguf'), 'llama_cpp:/ws/models/big.gguf');
         assert.equal(tier('C:/models/big.gguf'), 'C:/models/big.gguf');
         assert.equal(tier('big.gguf'), '/ws/big.gguf');
+    });
+
+    it('sends a ladder in order, one string as a ladder of one, and no empty ladder', () => {
+        const ladder = serverSettings(reader({ escalationTiers: ['mid.gguf', 'openai:big'] }), '/ws', '/h').escalationTiers;
+        assert.deepEqual(ladder, ['/ws/mid.gguf', 'openai:big']);
+        assert.deepEqual(serverSettings(reader({ escalationTiers: 'one.gguf' }), '/ws', '/h').escalationTiers, ['/ws/one.gguf']);
+        assert.equal(serverSettings(reader({ escalationTiers: [] }), '/ws', '/h').escalationTiers, undefined);
     });
 
     it('knows every key the server accepts', () => {
@@ -68,7 +74,7 @@ describe('serverSettings', () => {
                 'cpuSafe',
                 'device',
                 'escalate',
-                'escalationPath',
+                'escalationTiers',
                 'gpuLayers',
                 'idleUnloadSeconds',
                 'maxSamples',

@@ -1,12 +1,14 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+    describeStep,
     INITIAL_STATE,
+    isServerStatus,
     reduce,
     render,
+    type ServerStatus,
     type StatusEvent,
     StatusModel,
-    solveOutcome,
     type StatusState,
     statusKind,
     type StatusView,
@@ -17,6 +19,11 @@ function run(...events: StatusEvent[]): StatusState {
 }
 
 const running: StatusEvent = { type: 'client', phase: 'running' };
+const IDLE: ServerStatus = { state: 'idle', model: 'qwen-0.5b', tier: 0, stub: null, solving: 0, layer: null, step: null, steps: null, error: null };
+
+function server(status: Partial<ServerStatus>): StatusEvent {
+    return { type: 'server', status: { ...IDLE, ...status } };
+}
 
 describe('status state machine', () => {
     it('starts stopped, then starting, then idle', () => {
@@ -25,36 +32,35 @@ describe('status state machine', () => {
         assert.equal(statusKind(run({ type: 'client', phase: 'starting' }, running)), 'idle');
     });
 
-    it('goes solving → loading model → solving → idle with progress', () => {
-        const begun = run(running, { type: 'begin', token: 't', title: 'ncpu: solving greet' });
-        assert.equal(statusKind(begun), 'solving');
-        const loading = reduce(begun, { type: 'report', token: 't', message: 'greet: loading model qwen' });
-        assert.equal(statusKind(loading), 'loading');
-        // The server says when the model has loaded (ncpu/engine.py), so generation shows as solving.
-        const solving = reduce(loading, { type: 'report', token: 't', message: 'greet: model qwen loaded' });
+    it('follows the server: solving → loading model → solving → idle', () => {
+        const solving = run(running, server({ state: 'solving', stub: 'greet', solving: 1, layer: 'store' }));
         assert.equal(statusKind(solving), 'solving');
-        assert.equal(statusKind(reduce(solving, { type: 'end', token: 't', message: 'done' })), 'idle');
+        const loading = reduce(solving, server({ state: 'loading', stub: 'greet', solving: 1, layer: 'load' }));
+        assert.equal(statusKind(loading), 'loading');
+        const greedy = reduce(loading, server({ state: 'solving', stub: 'greet', solving: 1, layer: 'greedy', step: 1, steps: 1 }));
+        assert.equal(statusKind(greedy), 'solving');
+        assert.equal(statusKind(reduce(greedy, server({}))), 'idle');
     });
 
-    it('keeps solving until every progress ended', () => {
-        const two = run(
-            running,
-            { type: 'begin', token: 1, title: 'ncpu: solving a' },
-            { type: 'begin', token: 2, title: 'ncpu: solving b' },
-            { type: 'end', token: 1 },
-        );
-        assert.equal(statusKind(two), 'solving');
-        assert.equal(statusKind(reduce(two, { type: 'end', token: 2 })), 'idle');
+    it('reads no state from progress text', () => {
+        const state = run(running, server({}), { type: 'begin', token: 't', title: 'ncpu: solving f', message: 'loading model qwen' });
+        assert.equal(statusKind(state), 'idle');
+    });
+
+    it('falls back to progress before the first notification', () => {
+        const state = run(running, { type: 'begin', token: 't', title: 'ncpu: solving f' });
+        assert.equal(statusKind(state), 'solving');
+        assert.equal(statusKind(reduce(state, { type: 'end', token: 't' })), 'idle');
     });
 
     it('ignores reports and ends of unknown tokens', () => {
         const state = run(running);
-        assert.equal(reduce(state, { type: 'report', token: 'x', message: 'loading model' }), state);
+        assert.equal(reduce(state, { type: 'report', token: 'x', message: 'greedy' }), state);
         assert.equal(reduce(state, { type: 'end', token: 'x' }), state);
     });
 
-    it('shows an error when the start failed, and clears work on restart', () => {
-        const failed = run(running, { type: 'begin', token: 't', title: 'ncpu: solving f' }, {
+    it('shows an error when the start failed, and clears work and status on restart', () => {
+        const failed = run(running, server({ state: 'solving', stub: 'f', solving: 1 }), { type: 'begin', token: 't', title: 'ncpu: solving f' }, {
             type: 'client',
             phase: 'failed',
             message: 'No module named server',
@@ -62,85 +68,69 @@ describe('status state machine', () => {
         assert.equal(statusKind(failed), 'error');
         assert.equal(failed.error, 'No module named server');
         assert.equal(failed.work.size, 0);
+        assert.equal(failed.server, undefined);
         assert.equal(statusKind(reduce(reduce(failed, { type: 'client', phase: 'starting' }), running)), 'idle');
     });
 
-    it('shows a model that did not load as an error until the next solve or settings change', () => {
-        const failed = run(
-            running,
-            { type: 'begin', token: 't', title: 'ncpu: solving f' },
-            { type: 'report', token: 't', message: 'loading model qwen' },
-            { type: 'end', token: 't', message: 'done' },
-            { type: 'result', status: 'failed', message: 'model file not found: /nowhere.gguf' },
-        );
+    it('shows the server error with its reason, until the server clears it', () => {
+        const failed = run(running, server({ state: 'error', error: 'model file not found: /nowhere.gguf' }));
         assert.equal(statusKind(failed), 'error');
-        assert.equal(failed.modelError, 'model file not found: /nowhere.gguf');
         assert.match(render(failed, 'm').tooltip, /model file not found/);
-        assert.equal(statusKind(reduce(failed, { type: 'settings' })), 'idle');
-        assert.equal(statusKind(reduce(failed, { type: 'begin', token: 'u', title: 'ncpu: solving f' })), 'solving');
-    });
-
-    it('keeps idle when the greedy candidate right after loading passed', () => {
-        const solved = run(
-            running,
-            { type: 'begin', token: 't', title: 'ncpu: solving f' },
-            { type: 'report', token: 't', message: 'greedy' },
-            { type: 'report', token: 't', message: 'loading model qwen' },
-            { type: 'end', token: 't', message: 'done' },
-            { type: 'result', status: 'verified', message: 'verified (greedy, 2/2 checks passed)' },
-        );
-        assert.equal(statusKind(solved), 'idle');
-    });
-
-    it('keeps idle when a loaded model found nothing', () => {
-        const unsolved = run(
-            running,
-            { type: 'begin', token: 't', title: 'ncpu: solving f' },
-            { type: 'report', token: 't', message: 'loading model qwen' },
-            { type: 'report', token: 't', message: 'greedy' },
-            { type: 'end', token: 't', message: 'done' },
-            { type: 'result', status: 'failed', message: '1 of 2 checks passed' },
-        );
-        assert.equal(statusKind(unsolved), 'idle');
-        assert.equal(statusKind(reduce(unsolved, { type: 'result', status: 'error', message: 'boom' })), 'error');
+        assert.equal(statusKind(reduce(failed, server({}))), 'idle');
     });
 
     it('does not mutate the previous state', () => {
         const before = run(running);
         reduce(before, { type: 'begin', token: 't', title: 'x' });
+        reduce(before, server({ state: 'solving' }));
         assert.equal(before.work.size, 0);
+        assert.equal(before.server, undefined);
     });
 });
 
-describe('solveOutcome', () => {
-    it('reads one summary or one per stub, errors first', () => {
-        assert.deepEqual(solveOutcome({ status: 'verified', layer: 'greedy', message: 'ok' }), { status: 'verified', message: 'ok' });
-        assert.deepEqual(
-            solveOutcome({ add: { status: 'verified', message: 'ok' }, mul: { status: 'failed', message: 'no model' } }),
-            { status: 'failed', message: 'no model' },
-        );
-        assert.equal(solveOutcome(null), undefined);
-        assert.equal(solveOutcome({}), undefined);
-        assert.equal(solveOutcome('done'), undefined);
+describe('the notification', () => {
+    it('accepts the server status shape and nothing else', () => {
+        assert.ok(isServerStatus(IDLE));
+        assert.ok(isServerStatus({ ...IDLE, later: 'a field a newer server adds' }));
+        assert.equal(isServerStatus({ state: 'busy', model: 'm' }), false);
+        assert.equal(isServerStatus({ state: 'idle' }), false);
+        assert.equal(isServerStatus(null), false);
+        assert.equal(isServerStatus('idle'), false);
+    });
+
+    it('describes the layer and step', () => {
+        assert.equal(describeStep({ ...IDLE, layer: 'best_of_n', step: 3, steps: 8 }), 'best-of-N 3/8');
+        assert.equal(describeStep({ ...IDLE, layer: 'template' }), 'template');
+        assert.equal(describeStep(IDLE), undefined);
     });
 });
 
 describe('status view', () => {
-    it('names the stub being solved and the model', () => {
-        const view = render(run(running, { type: 'begin', token: 't', title: 'ncpu: solving greet' }), 'm.gguf');
+    it('names the stub being solved and the model the server uses', () => {
+        const view = render(run(running, server({ state: 'solving', stub: 'greet', solving: 1, model: 'qwen-1.5b', tier: 1, layer: 'escalate' })), 'm.gguf');
         assert.equal(view.kind, 'solving');
         assert.match(view.text, /ncpu: solving greet/);
-        assert.match(view.tooltip, /Model: m\.gguf/);
+        assert.match(view.tooltip, /Model: qwen-1\.5b \(escalation tier 1\)/);
+        assert.match(view.tooltip, /greet: escalate/);
+    });
+
+    it('counts the other stubs solving at once', () => {
+        const view = render(run(running, server({ state: 'solving', stub: 'b', solving: 3 })), 'm');
+        assert.match(view.text, /ncpu: solving b \(\+2\)/);
+    });
+
+    it('puts progress text in the tooltip', () => {
+        const state = run(running, server({ state: 'solving', stub: 'f', solving: 1 }), { type: 'begin', token: 't', title: 'ncpu: solving f' }, {
+            type: 'report',
+            token: 't',
+            message: 'best-of-N 7/16',
+        });
+        assert.match(render(state, 'm').tooltip, /solving f: best-of-N 7\/16/);
     });
 
     it('says idle and loading model', () => {
         assert.match(render(run(running), 'm').text, /ncpu: idle/);
-        const loading = run(running, { type: 'begin', token: 't', title: 'ncpu: solving f' }, {
-            type: 'report',
-            token: 't',
-            message: 'loading model small',
-        });
-        assert.match(render(loading, 'm').text, /ncpu: loading model/);
+        assert.match(render(run(running, server({ state: 'loading', stub: 'f', solving: 1, layer: 'load' })), 'm').text, /ncpu: loading model/);
     });
 
     it('marks errors', () => {

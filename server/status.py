@@ -1,0 +1,121 @@
+"""The server's state for ``ncpu/status``: which solves run, at which layer and step, and whether the model loads.
+
+Solves report from worker threads; ``send`` hands the notification to the event loop.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ncpu.cascade.solution import LOAD_EVENT, LOADED_EVENT, NOTICE_EVENT, LayerEvent
+from server.contract import STATUS_NOTIFICATION, Status
+
+
+@dataclass
+class _Solve:
+    stub: str
+    event: LayerEvent | None = None
+    loading: bool = False
+
+
+class StatusReporter:
+    """Holds what ``ncpu/status`` says and sends it when it changes."""
+
+    def __init__(self, send: Callable[[str, dict[str, Any]], None], labels: Callable[[], list[str]]) -> None:
+        """``send(method, params)`` sends a notification (from any thread); ``labels()`` gives the ladder's models."""
+        self._send = send
+        self._labels = labels
+        self._lock = threading.Lock()
+        self._sending = threading.Lock()
+        self._solves: dict[int, _Solve] = {}
+        self._ids = itertools.count(1)
+        self._error: str | None = None
+        self._last: dict[str, Any] | None = None
+        self._started = False
+
+    def begin(self, stub: str) -> int:
+        """A solve of ``stub`` starts; returns its id. Clears a previous error."""
+        with self._lock:
+            solve_id = next(self._ids)
+            self._solves[solve_id] = _Solve(stub)
+            self._error = None
+        self.publish()
+        return solve_id
+
+    def event(self, solve_id: int, event: LayerEvent) -> None:
+        """A layer, a step or a model load of a running solve (any thread)."""
+        if event.layer == NOTICE_EVENT:
+            return
+        with self._lock:
+            solve = self._solves.get(solve_id)
+            if solve is None:
+                return
+            solve.loading = event.layer == LOAD_EVENT
+            solve.event = None if event.layer == LOADED_EVENT else event
+        self.publish()
+
+    def end(self, solve_id: int, error: str | None = None) -> None:
+        """The solve ended; ``error`` says why it could not use the model, when it could not."""
+        with self._lock:
+            self._solves.pop(solve_id, None)
+            if error is not None:
+                self._error = error
+        self.publish()
+
+    def reset(self) -> None:
+        """The settings changed: an old error no longer holds."""
+        with self._lock:
+            self._error = None
+        self.publish()
+
+    def current(self) -> Status:
+        """The state now."""
+        labels = self._safe_labels()
+        with self._lock:
+            solves = list(self._solves.values())
+            error = self._error
+        first = labels[0] if labels else ""
+        if not solves:
+            return Status(state="error" if error else "idle", model=first, tier=0 if labels else None, error=error)
+        latest = solves[-1]
+        loading = any(solve.loading for solve in solves)
+        event = latest.event
+        model = event.model if event is not None and event.model else first
+        status = Status(
+            state="loading" if loading else "solving",
+            model=model,
+            tier=labels.index(model) if model in labels else None,
+            stub=latest.stub,
+            solving=len(solves),
+        )
+        if loading:
+            return replace(status, layer=LOAD_EVENT)
+        if event is None:
+            return status
+        return replace(status, layer=event.layer, step=event.step, steps=event.steps)
+
+    def start(self) -> None:
+        """The client is initialized: send the state now and whenever it changes (not before, as LSP asks)."""
+        self._started = True
+        self.publish()
+
+    def publish(self) -> None:
+        """Send the state if it changed (from any thread)."""
+        if not self._started:
+            return
+        params = self.current().to_wire()
+        with self._sending:
+            if params == self._last:
+                return
+            self._last = params
+            self._send(STATUS_NOTIFICATION, params)
+
+    def _safe_labels(self) -> list[str]:
+        try:
+            return self._labels()
+        except Exception:  # no engine (shutting down): the status still goes out
+            return []
