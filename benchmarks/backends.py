@@ -33,9 +33,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from local_server import local_llama_server  # benchmarks/local_server.py, beside this script
+
 from extraction import find_stubs
 from ncpu.backends.base import Backend, GenerationRequest
-from ncpu.backends.local_server import local_llama_server
 from ncpu.backends.registry import create_backend
 from ncpu.bench.datasets import load_humaneval
 from ncpu.cascade.prompts import build_request

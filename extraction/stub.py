@@ -1,8 +1,13 @@
-"""The stub: a function whose body the user has not written yet."""
+"""The stub: a function whose body the user has not written yet, and the placeholder rule that says so."""
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+PLACEHOLDER_EXCEPTION = "NotImplementedError"
+"""What a placeholder raises: ``raise NotImplementedError``, with or without a call (or a cause)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +68,33 @@ class Stub:
     def line(self) -> int:
         """1-based line of the ``def``."""
         return self.function_span.start_point[0] + 1
+
+
+def is_placeholder(statement: ast.stmt) -> bool:
+    """Whether one statement is a placeholder: ``pass``, ``...`` or ``raise NotImplementedError``.
+
+    The one placeholder rule; ``extraction.stubs`` reads the same rule off tree-sitter's nodes (where
+    comments, which ``ast`` drops, count as placeholders too).
+    """
+    if isinstance(statement, ast.Pass):
+        return True
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+        return statement.value.value is Ellipsis
+    if isinstance(statement, ast.Raise) and statement.exc is not None:
+        raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+        return isinstance(raised, ast.Name) and raised.id == PLACEHOLDER_EXCEPTION
+    return False
+
+
+def body_after_docstring(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
+    """The function's statements without its docstring."""
+    body = list(function.body)
+    first = body[0] if body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return body[1:]
+    return body
+
+
+def is_placeholder_body(statements: Sequence[ast.stmt]) -> bool:
+    """Whether a body after its docstring holds nothing written: no statement, or only placeholders."""
+    return all(is_placeholder(statement) for statement in statements)

@@ -21,7 +21,7 @@ from functools import lru_cache
 import tree_sitter_python
 from tree_sitter import Language, Node, Parser
 
-from extraction.stub import Span, Stub
+from extraction.stub import PLACEHOLDER_EXCEPTION, Span, Stub
 
 _STRING_PREFIXES = "rRuUbBfF"
 _IMPORTS = ("import_statement", "import_from_statement")
@@ -59,6 +59,7 @@ def _is_docstring(node: Node) -> bool:
 
 
 def _is_placeholder(node: Node, data: bytes) -> bool:
+    """``extraction.stub.is_placeholder`` read off a tree-sitter node, where comments (``# TODO``) count too."""
     if node.type in ("pass_statement", "comment"):
         return True
     if node.type == "expression_statement" and node.named_child_count == 1:
@@ -69,7 +70,7 @@ def _is_placeholder(node: Node, data: bytes) -> bool:
             return False
         if raised.type == "call":
             raised = raised.child_by_field_name("function") or raised
-        return _text(raised, data) == "NotImplementedError"
+        return _text(raised, data) == PLACEHOLDER_EXCEPTION
     return False
 
 

@@ -1,4 +1,4 @@
-"""The engine: the one owner of the backends, the store and the sandbox, shared by CLI, server and bench."""
+"""The engine: the one owner of the model ladder, the store and the sandbox, shared by CLI, server and bench."""
 
 from __future__ import annotations
 
@@ -9,52 +9,16 @@ from collections.abc import Callable
 
 from ncpu.backends import notices
 from ncpu.backends.base import Backend, BackendError
-from ncpu.backends.host import open_backend
-from ncpu.backends.registry import complete_backend
-from ncpu.backends.tiers import parse_tier
 from ncpu.cancel import CancelToken
 from ncpu.cascade.cascade import Cascade, ModelTier
 from ncpu.cascade.solution import LOAD_EVENT, LOADED_EVENT, NOTICE_EVENT, LayerEvent, Solution
-from ncpu.config import ModelSettings, Settings
-from ncpu.models import LARGE_TIER, ensure_model, is_installed
+from ncpu.config import Settings
+from ncpu.ladder import LazyBackend, ModelLadder
 from ncpu.problem import Problem
 from ncpu.sandbox import Sandbox
 from ncpu.store import Store
 
 EventCallback = Callable[[LayerEvent], None]
-
-
-class _LazyBackend:
-    """Creates a backend on first use and can drop it again to free memory."""
-
-    def __init__(self, label: str, create: Callable[[], Backend]) -> None:
-        self.label = label
-        self._create = create
-        self._backend: Backend | None = None
-        self._lock = threading.Lock()
-        self.error: str | None = None
-
-    @property
-    def loaded(self) -> bool:
-        return self._backend is not None
-
-    def get(self) -> Backend:
-        with self._lock:
-            if self._backend is None:
-                try:
-                    self._backend = self._create()
-                    self.label = self._backend.name  # a server may serve another model than configured
-                    self.error = None
-                except BackendError as exc:
-                    self.error = str(exc)
-                    raise
-            return self._backend
-
-    def unload(self) -> None:
-        with self._lock:
-            if self._backend is not None:
-                self._backend.close()
-                self._backend = None
 
 
 class Engine:
@@ -84,36 +48,15 @@ class Engine:
         self._idle_sandboxes: queue.SimpleQueue[Sandbox] = queue.SimpleQueue()
         for box in self._sandboxes[1:]:
             self._idle_sandboxes.put(box)
-        self._tiers = self._make_tiers(backends)
+        self._ladder = (
+            ModelLadder.from_settings(self.settings.model) if backends is None else ModelLadder.from_backends(backends)
+        )
         self._loading = threading.Lock()
-
-    def _make_tiers(self, backends: list[Backend] | None) -> list[_LazyBackend]:
-        if backends is not None:
-            ready = [complete_backend(b) for b in backends]
-            return [_LazyBackend(b.name, lambda b=b: b) for b in ready]  # type: ignore[misc]
-        model = self.settings.model
-        tiers = [_LazyBackend(_label(model), lambda: open_backend(model.backend, model.model_path, model))]
-        if not model.escalate:
-            return tiers
-        if not model.escalation_tiers:
-            if model.backend == "llama_cpp" and is_installed(LARGE_TIER):
-                tiers.append(
-                    _LazyBackend(LARGE_TIER.name, lambda: open_backend("llama_cpp", ensure_model(LARGE_TIER), model))
-                )
-            return tiers
-        for text in model.escalation_tiers:
-            try:
-                spec = parse_tier(text, model.backend)
-            except ValueError as exc:
-                tiers.append(_LazyBackend(text, _failing(str(exc))))  # reported when the ladder reaches it
-                continue
-            tiers.append(_LazyBackend(spec.label, lambda spec=spec: spec.create(model)))  # type: ignore[misc]
-        return tiers
 
     @property
     def model_state(self) -> str:
         """``unloaded``, ``loading``, ``ready`` or ``error: <why>`` for the first tier."""
-        first = self._tiers[0]
+        first = self._ladder.first
         if self._loading.locked():
             return "loading"
         if first.error:
@@ -123,21 +66,21 @@ class Engine:
     @property
     def tier_labels(self) -> list[str]:
         """Labels of the model tiers, cheapest first."""
-        return [tier.label for tier in self._tiers]
+        return self._ladder.labels
 
     def load_model(self, on_event: EventCallback | None = None) -> None:
         """Load the first tier now (blocking); raises ``BackendError`` with a user-facing message."""
         with self._loading, notices.listening(_notice_events(on_event)):
-            if on_event is not None and not self._tiers[0].loaded:
-                on_event(LayerEvent(layer=LOAD_EVENT, message="loading model", model=self._tiers[0].label))
-            self._tiers[0].get()
+            first = self._ladder.first
+            if on_event is not None and not first.loaded:
+                on_event(LayerEvent(layer=LOAD_EVENT, message="loading model", model=first.label))
+            first.get()
 
     def unload_model(self) -> None:
         """Free every loaded model; they load again on the next solve."""
-        for tier in self._tiers:
-            tier.unload()
+        self._ladder.unload()
 
-    def _backend_for(self, tier: _LazyBackend, on_event: EventCallback | None) -> Backend:
+    def _backend_for(self, tier: LazyBackend, on_event: EventCallback | None) -> Backend:
         """The tier's backend, announcing a (slow) first load and its end as events (layers ``load``, ``loaded``).
 
         The end is said, loaded or not, so that a client showing "loading" goes back to "solving" while the
@@ -175,7 +118,7 @@ class Engine:
         self, problem: Problem, *, cancel: CancelToken | None = None, on_event: EventCallback | None = None
     ) -> Solution:
         """Run the cascade (blocking). Backend failures come back as a ``failed`` solution with the reason."""
-        tiers = [ModelTier(tier.label, functools.partial(self._backend_for, tier, on_event)) for tier in self._tiers]
+        tiers = [ModelTier(tier.label, functools.partial(self._backend_for, tier, on_event)) for tier in self._ladder]
         # A spare sandbox if one is idle (batch concurrency), else the shared one, which serializes calls.
         try:
             sandbox = self._idle_sandboxes.get_nowait()
@@ -216,21 +159,3 @@ def _notice_events(on_event: EventCallback | None) -> notices.NoticeCallback | N
         on_event(LayerEvent(layer=NOTICE_EVENT, message=message, warning=warning))
 
     return notice
-
-
-def _failing(message: str) -> Callable[[], Backend]:
-    def create() -> Backend:
-        raise BackendError(message)
-
-    return create
-
-
-def _label(model: ModelSettings) -> str:
-    """The first tier's name before it loads (afterwards, the backend's own)."""
-    if model.model_path is not None:
-        return model.model_path.stem
-    if model.model_name:
-        return model.model_name.rstrip("/").rsplit("/", 1)[-1].removesuffix(".gguf")
-    from ncpu.models import EMBEDDED_DEFAULT
-
-    return EMBEDDED_DEFAULT.name

@@ -18,6 +18,7 @@ from pathlib import Path
 import platformdirs
 
 from ncpu.backends.base import BackendError
+from ncpu.hashing import file_sha256
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes done, bytes total) while a model is assembled."""
@@ -150,8 +151,4 @@ def ensure_model(model: PackagedModel, progress: ProgressCallback | None = None)
 
 def verify_file(path: Path, expected_sha256: str) -> bool:
     """Hash a file and compare it with ``expected_sha256``."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest() == expected_sha256
+    return file_sha256(path) == expected_sha256

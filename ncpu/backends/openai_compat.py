@@ -31,6 +31,7 @@ from ncpu.backends.base import (
     sample_request,
 )
 from ncpu.backends.http import HttpClient, IsCancelled
+from ncpu.backends.naming import model_label
 from ncpu.backends.registry import register_backend
 from ncpu.cancel import CancelToken
 from ncpu.config import ModelSettings
@@ -76,8 +77,7 @@ class OpenAIBackend(BackendBase):
     @property
     def name(self) -> str:
         """The served model's name, without a directory or ``.gguf`` (servers often report the file path)."""
-        tail = self._model.rstrip("/").rsplit("/", 1)[-1]
-        return tail.removesuffix(".gguf") or self._model
+        return model_label(model_name=self._model)
 
     @property
     def model(self) -> str:

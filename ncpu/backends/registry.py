@@ -1,8 +1,8 @@
 """Backends register by name, like plugins; the built-in ones register the same way as third-party ones.
 
 Third-party packages add a backend through the ``ncpu.backends`` entry-point group, whose value is a
-factory ``(path: Path | None, settings: ModelSettings) -> Backend``. A plugin written before ``sample`` and
-``describe`` joined the interface is wrapped so that it gains the default ones.
+factory ``(path: Path | None, settings: ModelSettings) -> Backend``. The backend implements the whole
+``Backend`` interface; subclassing ``BackendBase`` supplies the default ``sample`` and ``describe``.
 """
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
-from ncpu.backends.base import Backend, BackendBase, BackendError, Generation, GenerationRequest
-from ncpu.cancel import CancelToken
+from ncpu.backends.base import Backend, BackendError
 from ncpu.config import ModelSettings
 
 BackendFactory = Callable[[Path | None, ModelSettings], Backend]
@@ -60,36 +58,13 @@ def create_backend(name: str, path: Path | None, settings: ModelSettings) -> Bac
     factory = _FACTORIES.get(name)
     if factory is None:
         raise BackendError(f"unknown backend {name!r}; available: {', '.join(available_backends())}")
-    return complete_backend(factory(path, settings))
-
-
-def complete_backend(backend: object) -> Backend:
-    """``backend`` itself, or wrapped to gain ``sample`` and ``describe`` if it only has ``generate``."""
-    if isinstance(backend, Backend):
-        return backend
-    return _Completed(backend)
-
-
-class _Completed(BackendBase):
-    """A plugin written against the first interface (``name``, ``generate``, ``close``)."""
-
-    def __init__(self, inner: object) -> None:
-        self._inner: Any = inner
-
-    @property
-    def name(self) -> str:
-        """The plugin's name."""
-        return str(self._inner.name)
-
-    def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Generation:
-        """The plugin's generation."""
-        generation: Generation = self._inner.generate(request, cancel)
-        return generation
-
-    def describe(self) -> str:
-        """Says it is a plugin."""
-        return f"plugin {self.name}"
-
-    def close(self) -> None:
-        """The plugin's clean-up."""
-        self._inner.close()
+    backend = factory(path, settings)
+    if not isinstance(backend, Backend):
+        close = getattr(backend, "close", None)
+        if callable(close):
+            close()
+        raise BackendError(
+            f"backend {name!r} does not implement the backend interface (name, generate, sample, describe, close); "
+            "a plugin's backend can subclass ncpu.backends.base.BackendBase for the default sample and describe"
+        )
+    return backend

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ncpu.backends.base import Backend
+from ncpu.backends.naming import model_label
 from ncpu.backends.registry import available_backends
 from ncpu.config import ModelSettings
 
@@ -33,9 +34,7 @@ class TierSpec:
     @property
     def label(self) -> str:
         """A name for the tier before it loads (afterwards, the backend's own)."""
-        if self.path is not None:
-            return self.path.stem
-        return self.model_name.rstrip("/").rsplit("/", 1)[-1] if self.model_name else self.backend
+        return model_label(self.path, self.model_name, self.backend)
 
     def create(self, settings: ModelSettings) -> Backend:
         """The tier's backend, with the settings of the first tier where the spec says nothing."""

@@ -8,7 +8,6 @@ hash checked, and unpacked once into the cache; every variant is a copy of that 
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import importlib.util
 import json
 import shutil
@@ -17,6 +16,8 @@ import sys
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from ncpu.hashing import file_sha256
 
 LIBRARIES = Path(__file__).with_name("repo_libraries.json")
 _IGNORED_IN_COPIES = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
@@ -77,15 +78,6 @@ def load_libraries(path: Path = LIBRARIES, only: tuple[str, ...] = ()) -> list[L
     return [library for library in libraries if not only or library.name in only]
 
 
-def sha256_of(path: Path) -> str:
-    """The file's sha256, hex."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _find_sdist(directory: Path, library: Library) -> Path | None:
     """The sdist of ``library`` in ``directory`` (pip normalizes ``python-slugify`` to ``python_slugify``)."""
     stems = {f"{library.name}-{library.version}", f"{library.name.replace('-', '_')}-{library.version}"}
@@ -107,7 +99,7 @@ def fetch_sdist(library: Library, cache: Path) -> Path:
         found = _find_sdist(directory, library)
         if answer.returncode != 0 or found is None:
             raise SourceError(f"{library.label}: pip download failed: {answer.stderr.strip()[-500:]}")
-    actual = sha256_of(found)
+    actual = file_sha256(found)
     if actual != library.sha256:
         found.unlink()
         raise SourceError(f"{library.label}: sha256 {actual} differs from the pinned {library.sha256}")

@@ -13,6 +13,8 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from extraction.stub import is_placeholder_body
+
 MIN_BODY_LINES = 2
 MAX_BODY_LINES = 25
 _SKIPPED_DECORATORS = frozenset(
@@ -71,21 +73,6 @@ def _decorator_names(node: ast.FunctionDef) -> set[str]:
     return names
 
 
-def _is_placeholder(statements: list[ast.stmt]) -> bool:
-    """``pass``, ``...`` or a lone ``raise NotImplementedError``: nothing to write back."""
-    if len(statements) != 1:
-        return False
-    only = statements[0]
-    if isinstance(only, ast.Pass):
-        return True
-    if isinstance(only, ast.Expr) and isinstance(only.value, ast.Constant) and only.value.value is Ellipsis:
-        return True
-    if isinstance(only, ast.Raise) and only.exc is not None:
-        raised = only.exc.func if isinstance(only.exc, ast.Call) else only.exc
-        return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
-    return False
-
-
 def _candidate(node: ast.FunctionDef, file: str, prefix: str, lines: list[str]) -> Candidate | None:
     name = node.name
     if name.startswith("__") and name.endswith("__"):
@@ -96,7 +83,7 @@ def _candidate(node: ast.FunctionDef, file: str, prefix: str, lines: list[str]) 
         return None
     docstring, first = node.body[0], node.body[1]
     rest = node.body[1:]
-    if _is_placeholder(rest) or docstring.end_lineno is None or first.lineno <= docstring.end_lineno:
+    if is_placeholder_body(rest) or docstring.end_lineno is None or first.lineno <= docstring.end_lineno:
         return None
     end = node.end_lineno or first.lineno
     if not MIN_BODY_LINES <= end - first.lineno + 1 <= MAX_BODY_LINES:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from extraction.stub import body_after_docstring, is_placeholder_body
 from ncpu.cascade.imported import MAX_IMPORTED, imported_definitions
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ BUDGET_CHARS = 6_000
 SHORT_BODY_LINES = 12
 SHORT_BODY_CHARS = 700
 DOCSTRING_LINES = 12
-_PLACEHOLDER_CALLS = frozenset({"NotImplementedError"})
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -46,20 +46,8 @@ def _is_docstring(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
-def _is_placeholder(node: ast.stmt) -> bool:
-    if isinstance(node, ast.Pass):
-        return True
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and node.value.value is Ellipsis:
-        return True
-    if isinstance(node, ast.Raise) and node.exc is not None:
-        raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
-        return isinstance(raised, ast.Name) and raised.id in _PLACEHOLDER_CALLS
-    return False
-
-
 def _is_stub(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    body = node.body[1:] if node.body and _is_docstring(node.body[0]) else node.body
-    return all(_is_placeholder(statement) for statement in body)
+    return is_placeholder_body(body_after_docstring(node))
 
 
 class _Source:

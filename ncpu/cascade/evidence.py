@@ -8,34 +8,45 @@ examples carry enough evidence to pin the behaviour down.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Sequence
 
 from extraction.check import Check
+from ncpu.sandbox.values import parse_expected
 
-MIN_EXAMPLES = 3
-MIN_BOOLEAN_EXAMPLES = 4
-"""Yes/no examples a reused body (the library layer) must meet: the body was verified elsewhere already."""
+MIN_EXAMPLES_TO_REUSE = 3
+"""Examples with a stated outcome, not all the same, before the library layer may reuse a body."""
+MIN_BOOLEAN_EXAMPLES_TO_REUSE = 4
+"""Yes/no examples the library layer needs before it reuses a body.
+
+Counts every stated check (values, printed output, exceptions). Fewer than ``MIN_BOOLEAN_EXAMPLES_TO_SYNTHESIZE``
+because a reused body was verified elsewhere already: the examples only have to tell it apart from the
+store's other verified bodies of the same arity, not from every predicate a search could build.
+"""
 MIN_BOOLEAN_EXAMPLES_TO_SYNTHESIZE = 5
-"""Yes/no examples before the template layer proposes a predicate: a synthesized body has no other evidence."""
+"""Yes/no examples before the template layer offers a predicate (``templates._trusted_boolean``).
+
+Counts only the examples the search can use (literal arguments and a ``bool`` expectation), both answers
+among them. One more than ``MIN_BOOLEAN_EXAMPLES_TO_REUSE``: a synthesized body has no evidence but these
+examples, and the search tries thousands of predicates, so it also needs few rival fits. The two rules are
+kept apart on purpose: making them one would change which bodies either layer offers.
+"""
 
 
 def _expected_value(check: Check) -> object:
-    try:
-        return ast.literal_eval(check.expected or "")
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return check.expected
+    """The expected outcome as a value where it is one (``True``, ``[1, 2]``), else as written."""
+    ok, value = parse_expected(check.expected)
+    return value if ok else check.expected
 
 
 def strong_enough_for_behavioural_match(checks: Sequence[Check]) -> bool:
     """At least three examples with a stated outcome, not all the same; four (both ways) for booleans."""
     stated = [c for c in checks if c.mode in ("value", "output", "raises")]
-    if len(stated) < MIN_EXAMPLES:
+    if len(stated) < MIN_EXAMPLES_TO_REUSE:
         return False
     values = [_expected_value(c) for c in stated]
     distinct = {repr(v) for v in values}
     if len(distinct) < 2:
         return False
     if all(isinstance(v, bool) for v in values):
-        return len(stated) >= MIN_BOOLEAN_EXAMPLES
+        return len(stated) >= MIN_BOOLEAN_EXAMPLES_TO_REUSE
     return True

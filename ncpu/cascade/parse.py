@@ -12,6 +12,7 @@ import re
 import textwrap
 from collections.abc import Sequence
 
+from extraction.stub import body_after_docstring, is_placeholder_body
 from ncpu.cascade.rename import rename_parameters
 
 _FENCE = re.compile(r"^```[a-zA-Z0-9_-]*\s*$", re.MULTILINE)
@@ -46,7 +47,9 @@ def _find_function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFu
         for node in ast.walk(tree)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name
     ]
-    return next((node for node in found if not _is_placeholder(_body_statements(node))), found[0] if found else None)
+    return next(
+        (node for node in found if not is_placeholder_body(body_after_docstring(node))), found[0] if found else None
+    )
 
 
 def _segment(lines: list[str], node: ast.stmt) -> str:
@@ -54,28 +57,6 @@ def _segment(lines: list[str], node: ast.stmt) -> str:
     if getattr(node, "decorator_list", None):
         start = min(d.lineno for d in node.decorator_list) - 1  # type: ignore[attr-defined]
     return textwrap.dedent("\n".join(lines[start : node.end_lineno]))
-
-
-def _body_statements(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
-    body = list(function.body)
-    first = body[0] if body else None
-    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-        body = body[1:]
-    return body
-
-
-def _is_placeholder(statements: list[ast.stmt]) -> bool:
-    if not statements:
-        return True
-    for node in statements:
-        if isinstance(node, ast.Pass):
-            continue
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and node.value.value is Ellipsis:
-            continue
-        if isinstance(node, ast.Raise) and "NotImplementedError" in ast.dump(node):
-            continue
-        return False
-    return True
 
 
 def extract_body(
@@ -115,8 +96,8 @@ def _body_from_code(code: str, name: str, module_names: frozenset[str]) -> tuple
     function = _find_function(tree, name)
     if function is None:
         return None
-    statements = _body_statements(function)
-    if _is_placeholder(statements):
+    statements = body_after_docstring(function)
+    if is_placeholder_body(statements):
         return None
     lines = code.splitlines()
     moved = [

@@ -14,7 +14,8 @@ from typing import Any
 
 from extraction.check import Check
 from ncpu.cascade.template_grammar import Raised, within_caps
-from ncpu.sandbox.harness import values_equal
+from ncpu.sandbox.judge import normalize_output
+from ncpu.sandbox.values import parse_expected, values_equal
 
 _LITERAL_ERRORS = (ValueError, TypeError, SyntaxError, MemoryError, RecursionError)
 
@@ -37,14 +38,11 @@ class Example:
             if self.mode == "value":
                 return values_equal(outcome, self.expected)
             if self.mode == "output":
-                return _normalize(repr(outcome) if outcome is not None else "") == _normalize(self.expected)
+                shown = repr(outcome) if outcome is not None else ""
+                return normalize_output(shown) == normalize_output(self.expected)
         except Exception:  # an odd comparison is a mismatch, never a crash
             return False
         return False
-
-
-def _normalize(text: str) -> str:
-    return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
 def _literal(node: ast.expr) -> tuple[bool, Any]:
@@ -87,10 +85,8 @@ def _expected(check: Check) -> tuple[bool, Any]:
         return bool(check.expected and check.expected.isidentifier()), check.expected
     if check.mode == "output":
         return True, check.expected or ""
-    try:
-        return _literal(ast.parse((check.expected or "").strip(), mode="eval").body)
-    except (SyntaxError, ValueError):
-        return False, None
+    ok, value = parse_expected(check.expected)
+    return (True, value) if ok and within_caps(value) else (False, None)
 
 
 def examples_from_checks(params: Sequence[str], checks: Sequence[Check], name: str | None = None) -> list[Example]:

@@ -9,7 +9,6 @@ candidate runs in the sandbox, the store is opened and written to, the language 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -28,6 +27,7 @@ from ncpu.backends.base import BackendError, ChatMessage, GenerationRequest
 from ncpu.cli.console import err, out
 from ncpu.cli.options import add_engine_options, settings_from_args
 from ncpu.config import Settings
+from ncpu.hashing import file_sha256
 
 Status = Literal["ok", "warn", "fail"]
 _PROBE_TOKENS = 16
@@ -146,7 +146,7 @@ def _model_file(settings: Settings) -> list[Row]:
             return [Row("model file", "fail", f"not found: {path}", "pass --model PATH to an existing GGUF file")]
         if path.is_dir():
             return [Row("model file", "ok", f"{path} (a model directory)")]
-        digest = _sha256(path)
+        digest = file_sha256(path)
         return [Row("model file", "ok", f"{path} ({path.stat().st_size:,} bytes, SHA-256 {digest[:16]}...)")]
     from ncpu.models import EMBEDDED_DEFAULT, ensure_model
 
@@ -161,14 +161,6 @@ def _model_file(settings: Settings) -> list[Row]:
             f"{path} ({path.stat().st_size:,} bytes, SHA-256 {EMBEDDED_DEFAULT.sha256[:16]}... verified)",
         )
     ]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(8 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _model_host(settings: Settings) -> list[Row]:

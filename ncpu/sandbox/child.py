@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from ncpu.sandbox import guard, harness, namespaces
+from ncpu.sandbox.bootstrap import OWN_PACKAGES
 from ncpu.sandbox.protocol import HEADER, ProtocolError, checks_from_wire, read_frame
 from ncpu.sandbox.seccomp import Filter
 
@@ -121,8 +122,7 @@ def _forget_own_packages() -> None:
 
     Everything the rest of this run needs is bound already; the candidate imports the project's names.
     """
-    own = {"ncpu", "extraction"}
-    for name in [n for n in sys.modules if n.partition(".")[0] in own]:
+    for name in [n for n in sys.modules if n.partition(".")[0] in OWN_PACKAGES]:
         del sys.modules[name]
     sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "OwnPackages"]
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import SandboxLimits
+from ncpu.sandbox.bootstrap import OWN_PACKAGES
 from ncpu.sandbox.cleanup import remove_tree
 from ncpu.sandbox.isolation import Isolation
 from ncpu.sandbox.protocol import ProtocolError, read_frame, write_frame
@@ -26,10 +27,6 @@ POLL_SECONDS = 0.02
 START_SECONDS = 30.0
 _PASSED_ON = ("NCPU_SANDBOX_NAMESPACES", "NCPU_SANDBOX_TEST_REFUSE", "NCPU_SANDBOX_TEST_NO_HOOK")
 """Environment the worker still sees: an escape hatch for kernels that misbehave, and two knobs for tests."""
-
-
-_OWN_PACKAGES = ("ncpu", "extraction")
-"""Top-level packages the worker imports: found in their own directories only (``bootstrap.py``)."""
 
 
 class WorkerError(RuntimeError):
@@ -45,7 +42,7 @@ def _bootstrap() -> str:
 @functools.cache
 def _own_packages() -> str:
     homes = {}
-    for name in _OWN_PACKAGES:
+    for name in OWN_PACKAGES:
         package = sys.modules.get(name) or __import__(name)
         homes[name] = os.path.dirname(os.path.dirname(os.path.abspath(str(package.__file__))))
     return json.dumps(homes)

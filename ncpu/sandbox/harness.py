@@ -27,7 +27,7 @@ from ncpu.sandbox.judge import judge, judged_outside
 from ncpu.sandbox.values import encode, values_equal
 from ncpu.sandbox.verdict import CheckResult, Verdict
 
-__all__ = ["load_module", "observe_program", "run_checks", "values_equal"]
+__all__ = ["load_module", "observe_program", "run_checks"]
 
 MODULE_NAME = "__ncpu_candidate__"
 REPR_LIMIT = 300

@@ -119,7 +119,8 @@ def values_equal(actual: Any, expected: Any, *, float_result: bool = False) -> b
 def parse_expected(source: str | None) -> tuple[bool, Any]:
     """``(True, value)`` when the worker can work out ``source`` without running anyone's code.
 
-    Literals (``ast.literal_eval``), and the constant expressions examples often hold: arithmetic on
+    The one reading of a check's expected value: the judge, the template synthesizer's examples and the
+    evidence rules all parse it here. Literals (``ast.literal_eval``), and the constant expressions examples often hold: arithmetic on
     numbers (``10 ** 18 + 7``, ``-1/3``), ``float('nan')``, ``float('inf')``, containers of those. Sizes
     are bounded; anything else (a name, a call of the candidate's) is ``(False, None)``: judged in the child.
     """

@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 
 from ncpu.backends.base import Backend
-from ncpu.backends.local_server import LocalServerError, local_llama_server, server_available
 from ncpu.config import ModelSettings
 from ncpu.models import embedded_model_available
+from tests.scripts import load_benchmark_script
+
+_local_server = load_benchmark_script("local_server")  # benchmarks/local_server.py: llama-cpp-python's server
 
 ADD = "def add(a, b):\n    return a + b\n"
 BACKENDS = [
@@ -43,12 +45,14 @@ def embedded_gguf() -> Path:
 @pytest.fixture(scope="module")
 def llama_server(embedded_gguf: Path) -> Iterator[str]:
     """``python -m llama_cpp.server`` on a free loopback port; yields its base URL."""
-    if not server_available():
+    if not _local_server.server_available():
         pytest.skip("llama-cpp-python's server needs its [server] dependencies (in the [test] extra)")
     try:
-        with local_llama_server(embedded_gguf, threads=max(1, min(4, os.cpu_count() or 1)), start_timeout=120) as url:
+        with _local_server.local_llama_server(
+            embedded_gguf, threads=max(1, min(4, os.cpu_count() or 1)), start_timeout=120
+        ) as url:
             yield url
-    except LocalServerError as exc:
+    except _local_server.LocalServerError as exc:
         pytest.fail(str(exc))
 
 

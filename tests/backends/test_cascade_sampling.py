@@ -7,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from extraction import find_stubs
-from ncpu.backends.base import Backend, Generation, GenerationRequest
+from ncpu.backends import registry
+from ncpu.backends.base import Backend, BackendBase, BackendError, Generation, GenerationRequest
 from ncpu.backends.fake import ScriptedBackend
-from ncpu.backends.registry import complete_backend
 from ncpu.cancel import CancelToken
-from ncpu.config import Budget, Settings
+from ncpu.config import Budget, ModelSettings, Settings
 from ncpu.engine import Engine
 from ncpu.problem import Problem
 from ncpu.sandbox import Sandbox
@@ -50,22 +52,41 @@ def test_the_budget_caps_the_batch(store_dir: Path, sandbox: Sandbox) -> None:
     assert backend.batches == [4, 2] and len(backend.requests) == 6
 
 
+class _GenerateOnly(BackendBase):
+    """A plugin that writes only ``name`` and ``generate``: ``BackendBase`` supplies the rest."""
+
+    @property
+    def name(self) -> str:
+        return "small"
+
+    def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Generation:
+        return Generation(RIGHT, 3, 0.0)
+
+
 class _FirstInterface:
-    """A plugin written before ``sample`` and ``describe`` existed."""
+    """A plugin written before ``sample`` and ``describe`` existed (never released): refused, not patched up."""
 
     name = "old"
+    closed = False
 
     def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Generation:
         return Generation(RIGHT, 3, 0.0)
 
     def close(self) -> None:
-        pass
+        _FirstInterface.closed = True
 
 
-def test_a_plugin_with_only_generate_gets_the_default_sample(store_dir: Path, sandbox: Sandbox) -> None:
-    completed = complete_backend(_FirstInterface())
-    assert isinstance(completed, Backend) and completed.describe() == "plugin old"
-    assert _solve(_FirstInterface(), store_dir, sandbox) == ("verified", "best_of_n")  # type: ignore[arg-type]
+def test_a_plugin_on_backend_base_gets_the_default_sample(store_dir: Path, sandbox: Sandbox) -> None:
+    backend = _GenerateOnly()
+    assert isinstance(backend, Backend) and backend.describe() == "_GenerateOnly small"
+    assert _solve(backend, store_dir, sandbox) == ("verified", "best_of_n")
+
+
+def test_a_plugin_without_the_whole_interface_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "_FACTORIES", {"old": lambda path, settings: _FirstInterface()})
+    with pytest.raises(BackendError, match=r"'old' does not implement the backend interface.*BackendBase"):
+        registry.create_backend("old", None, ModelSettings())
+    assert _FirstInterface.closed
 
 
 def test_the_engine_and_server_import_without_torch() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,29 @@ def test_imports_before_the_docstring_stay_in_the_head_of_a_stub() -> None:
     body = "\n    return sum(math.ceil(sum(row) / capacity) for row in chain(grid) if sum(row))\n"
     program = IMPORT_FIRST[: stub.replace_span.start_byte] + body + IMPORT_FIRST[stub.replace_span.end_byte :]
     assert run_checks(program, [check]).ok
+
+
+@pytest.mark.parametrize(
+    ("body", "placeholder"),
+    [
+        ("pass", True),
+        ("...", True),
+        ("raise NotImplementedError", True),
+        ('raise NotImplementedError("later")', True),
+        ("raise NotImplementedError from None", True),
+        ("pass\n    ...", True),
+        ("raise ValueError('NotImplementedError')", False),
+        ("raise errors.NotImplementedError()", False),
+        ("raise", False),
+        ("return 1", False),
+        ("pass\n    return 1", False),
+    ],
+)
+def test_one_placeholder_rule_for_tree_sitter_and_ast(body: str, placeholder: bool) -> None:
+    from extraction.stub import body_after_docstring, is_placeholder_body
+
+    source = f'def f(x):\n    """Doc."""\n    {body}\n'
+    function = ast.parse(source).body[0]
+    assert isinstance(function, ast.FunctionDef)
+    assert is_placeholder_body(body_after_docstring(function)) is placeholder
+    assert bool(find_stubs(source)) is placeholder

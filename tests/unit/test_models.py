@@ -54,3 +54,15 @@ def test_published_facts() -> None:
     assert EMBEDDED_DEFAULT.size == 491_400_064 and EMBEDDED_DEFAULT.parts == 6
     assert EMBEDDED_DEFAULT.sha256.startswith("1d961463")
     assert LARGE_TIER.size == 1_117_320_768 and LARGE_TIER.parts == 22
+
+
+def test_a_file_is_hashed_block_by_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ncpu import hashing
+    from ncpu.models import verify_file
+
+    data = bytes(range(256)) * 5
+    path = tmp_path / "model.gguf"
+    path.write_bytes(data)
+    monkeypatch.setattr(hashing, "BLOCK", 100)  # several blocks and a short last one
+    assert hashing.file_sha256(path) == hashlib.sha256(data).hexdigest()
+    assert verify_file(path, hashlib.sha256(data).hexdigest()) and not verify_file(path, "0" * 64)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from extraction import find_stubs
+from ncpu.backends.naming import model_label
 from ncpu.backends.tiers import TierSpec, parse_tier
 from ncpu.config import Budget, ModelSettings, Settings
 from ncpu.engine import Engine
@@ -36,6 +37,29 @@ def test_backend_prefixed_tiers_name_a_served_model_a_repo_id_or_a_file(tmp_path
     script = tmp_path / "s.json"
     script.write_text("{}")
     assert parse_tier(f"fake:{script}", "llama_cpp", BACKENDS) == TierSpec("fake", script, None)
+
+
+@pytest.mark.parametrize(
+    ("path", "model_name", "label"),
+    [
+        (Path("/m/big.gguf"), "ignored", "big"),
+        (None, "Qwen/Qwen2.5-Coder-7B", "Qwen2.5-Coder-7B"),
+        (None, "/models/qwen-coder.gguf", "qwen-coder"),
+        (None, "org/coder/", "coder"),
+        (None, ".gguf", ".gguf"),
+        (None, None, "fallback"),
+    ],
+)
+def test_one_rule_names_a_model(path: Path | None, model_name: str | None, label: str) -> None:
+    assert model_label(path, model_name, "fallback") == label
+
+
+def test_the_ladder_and_the_tiers_name_models_alike(sandbox: Sandbox) -> None:
+    assert parse_tier("openai:/srv/models/coder.gguf", "llama_cpp", BACKENDS).label == "coder"
+    assert parse_tier("openai:", "llama_cpp", BACKENDS).label == "openai"
+    model = ModelSettings(backend="openai", model_name="/srv/models/served.gguf", escalation_tiers=("openai:org/big",))
+    engine = Engine(Settings(model=model, use_store=False), sandbox=sandbox)
+    assert engine.tier_labels == ["served", "big"]  # before anything loads
 
 
 @pytest.mark.parametrize(

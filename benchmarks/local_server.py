@@ -1,8 +1,10 @@
 """llama-cpp-python's own OpenAI-compatible server on a loopback port, for the ``openai`` backend.
 
-Used by the backend contract tests and ``benchmarks/backends.py`` to serve a local GGUF file the way a
-team would serve a shared model, without leaving this machine. Needs the ``[server]`` dependencies of
-llama-cpp-python (``uvicorn``, ``sse-starlette``; in the ``[test]`` extra).
+Used by the backend contract tests (``tests/backends/conftest.py``, through ``tests.scripts``) and
+``benchmarks/backends.py`` to serve a local GGUF file the way a team would serve a shared model, without
+leaving this machine. Test and benchmark infrastructure, so it lives here, not in the ``ncpu`` package.
+Needs the ``[server]`` dependencies of llama-cpp-python (``uvicorn``, ``sse-starlette``; in the ``[test]``
+extra).
 """
 
 from __future__ import annotations
