@@ -205,16 +205,22 @@ def _with(obj: Any, path: list[str], value: Any) -> Any:
     return dataclasses.replace(obj, **{head: _with(getattr(obj, head), rest, value) if rest else value})
 
 
+def section_of(raw: Any) -> Any:
+    """The ``ncpu`` section of what a client sent: the section itself, or an object holding it."""
+    if isinstance(raw, dict) and isinstance(raw.get(SECTION), dict):
+        return raw[SECTION]
+    return raw
+
+
 def parse_config(raw: Any) -> tuple[ServerConfig, list[str]]:
     """The config for client settings (the ``ncpu`` section, or an object holding it) and one message per bad key.
 
     A section is the whole of the user's settings: keys left out take their defaults.
     """
     config = ServerConfig()
+    raw = section_of(raw)
     if raw is None:
         return config, []
-    if isinstance(raw, dict) and isinstance(raw.get(SECTION), dict):
-        raw = raw[SECTION]
     if not isinstance(raw, dict):
         return config, [f"ncpu settings must be an object, got {type(raw).__name__}; using defaults"]
     problems: list[str] = []
@@ -232,4 +238,14 @@ def parse_config(raw: Any) -> tuple[ServerConfig, list[str]]:
     return config, problems
 
 
-__all__ = ["BY_KEY", "SECTION", "SETTINGS", "ServerConfig", "Setting", "SettingError", "parse_config", "structure_value"]
+__all__ = [
+    "BY_KEY",
+    "SECTION",
+    "SETTINGS",
+    "ServerConfig",
+    "Setting",
+    "SettingError",
+    "parse_config",
+    "section_of",
+    "structure_value",
+]

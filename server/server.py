@@ -19,7 +19,8 @@ from pygls.workspace import TextDocument
 
 from ncpu import __version__
 from ncpu.engine import Engine
-from server.config import ServerConfig, parse_config
+from ncpu.ladder import ModelLadder
+from server.config import ServerConfig, parse_config, section_of
 from server.documents import DocumentIndex
 from server.partials import Partials
 from server.protocol import NcpuProtocol
@@ -40,6 +41,8 @@ class NcpuServer(LanguageServer):
         self.partials = Partials()
         self.status = StatusReporter(self.notify, self._model_labels)
         self.last_solve = time.monotonic()
+        self._applied: object = ()
+        """The settings section last applied, as the client sent it."""
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
         self.stopped = False
@@ -60,9 +63,11 @@ class NcpuServer(LanguageServer):
             return self._engine
 
     def _model_labels(self) -> list[str]:
-        """The ladder's models, once the engine exists (status never creates one)."""
+        """The ladder's models: the engine's (named by the loaded backends), else the configured ones."""
         engine = self._engine
-        return engine.tier_labels if engine is not None else []
+        if engine is not None:
+            return engine.tier_labels
+        return ModelLadder.from_settings(self.config.settings.model).labels
 
     @property
     def engine_started(self) -> bool:
@@ -74,8 +79,15 @@ class NcpuServer(LanguageServer):
         return self.workspace.text_documents.get(uri)
 
     def apply_settings(self, raw: object) -> None:
-        """Take new settings; report each bad key and keep its default."""
-        config, problems = parse_config(raw)
+        """Take new settings; report each bad key and keep its default.
+
+        The same section sent again (pushed, then pulled) changes nothing and is not reported twice.
+        """
+        section = section_of(raw)
+        if section == self._applied:
+            return
+        self._applied = section
+        config, problems = parse_config(section)
         for problem in problems:
             self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, f"ncpu: {problem}"))
             self.log(problem, types.MessageType.Warning)

@@ -1,15 +1,17 @@
 """Initialization, configuration (pulled with ``workspace/configuration``), idle model unloading and shutdown.
 
-Settings come from ``initializationOptions`` first. Where the client answers ``workspace/configuration``
-(VS Code and Neovim do), the server then asks it for the ``ncpu`` section at ``initialized`` and on every
-``workspace/didChangeConfiguration``, so a changed setting applies without a restart; a client that does
-not gets the section it pushes with the notification.
+Settings come from ``initializationOptions`` first. A section pushed with ``workspace/didChangeConfiguration``
+applies at once (before the next message is read). Where the client answers ``workspace/configuration``
+(VS Code and Neovim do), the server also asks it for the ``ncpu`` section at ``initialized`` and on every
+``didChangeConfiguration``, so a changed setting applies without a restart even when the notification
+carries nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,12 +68,17 @@ async def _pull_settings(server: NcpuServer) -> Any:
     return answer[0] if answer else None
 
 
-async def _refresh_settings(server: NcpuServer, pushed: Any) -> None:
-    """Apply the pulled section where the client serves one, else the pushed one (if any)."""
-    pulled = await _pull_settings(server) if _pulls_configuration(server) else None
-    settings = pulled if pulled is not None else pushed
-    if settings is not None:
-        server.apply_settings(settings)
+async def _refresh_settings(server: NcpuServer) -> None:
+    """Apply the section the client serves, if it serves one (the settings already applied stay otherwise)."""
+    pulled = await _pull_settings(server)
+    if pulled is not None:
+        server.apply_settings(pulled)
+
+
+def _in_background(job: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(job)
+    _BACKGROUND.add(task)  # the loop keeps only weak references to tasks
+    task.add_done_callback(_BACKGROUND.discard)
 
 
 async def _report_isolation(server: NcpuServer) -> None:
@@ -101,20 +108,20 @@ def setup(server: NcpuServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: NcpuServer, params: types.InitializedParams) -> None:
-        loop = ls.loop = asyncio.get_running_loop()
+        ls.loop = asyncio.get_running_loop()
         if _pulls_configuration(ls):
-            await _refresh_settings(ls, None)
+            await _refresh_settings(ls)
         ls.log(f"ncpu server ready (backend {ls.config.settings.model.backend}); the model loads on the first solve")
         ls.status.start()
         for job in (_unload_when_idle(ls), _report_isolation(ls)):
-            task = loop.create_task(job)
-            _BACKGROUND.add(task)  # the loop keeps only weak references to tasks
-            task.add_done_callback(_BACKGROUND.discard)
+            _in_background(job)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(ls: NcpuServer, params: types.DidChangeConfigurationParams) -> None:
-        pushed = params.settings
-        await _refresh_settings(ls, pushed if pushed not in ({}, None) else None)
+    def did_change_configuration(ls: NcpuServer, params: types.DidChangeConfigurationParams) -> None:
+        if params.settings not in (None, {}):
+            ls.apply_settings(params.settings)
+        if _pulls_configuration(ls):
+            _in_background(_refresh_settings(ls))
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: NcpuServer, *args: object) -> None:

@@ -10,6 +10,8 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from server.contract import STATUS_NOTIFICATION
+
 STUB = '''def greet(name):
     """Greet someone.
 
@@ -68,6 +70,13 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, wor
         return types.ApplyWorkspaceEditResult(applied=True)
 
     lsp_client.applied_edits = edits  # type: ignore[attr-defined]
+    statuses: list[dict[str, Any]] = []
+
+    @lsp_client.feature(STATUS_NOTIFICATION)
+    def status(params: Any) -> None:
+        statuses.append(params if isinstance(params, dict) else params._asdict())  # pygls reads it as a namedtuple
+
+    lsp_client.statuses = statuses  # type: ignore[attr-defined]
     _parse_code_actions_like_editors_do(lsp_client)
     capabilities = client_capabilities(request.param)
     await lsp_client.initialize_session(
