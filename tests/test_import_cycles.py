@@ -185,10 +185,10 @@ def _shortest_path(graph: dict[str, list[Import]], start: str, goal: str, within
                 came[edge.target] = edge
                 queue.append(edge.target)
     path: list[Import] = []
-    node = goal
-    while (edge := came[node]) is not None:
-        path.append(edge)
-        node = edge.source
+    step = came[goal]
+    while step is not None:
+        path.append(step)
+        step = came[step.source]
     return path[::-1]
 
 

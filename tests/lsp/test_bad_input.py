@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ SOLVE_ALL = "Solve all stubs in file (1)"
 STORED_GREET = "Solve with cascade: greet (verified, from the store)"
 
 
-def _titles(actions: list[types.CodeAction] | None) -> list[str] | None:
+def _titles(actions: Sequence[types.Command | types.CodeAction] | None) -> list[str] | None:
     return None if actions is None else [action.title for action in actions]
 
 
@@ -77,8 +78,9 @@ async def test_broken_documents_get_answers(
         assert answer is None
     else:
         assert _titles(actions) == [SOLVE_GREET, SOLVE_ALL]
-        assert actions is not None and actions[0].command is not None
-        assert list(actions[0].command.arguments or []) == [uri, "greet", 1]
+        first = actions[0] if actions else None
+        assert isinstance(first, types.CodeAction) and first.command is not None
+        assert list(first.command.arguments or []) == [uri, "greet", 1]
         assert answer is not None and isinstance(answer.contents, types.MarkupContent)
         assert answer.contents.value == hover
     if stub_line:  # lines above the stub: only the file-wide action, and no hover
@@ -149,6 +151,7 @@ async def test_a_flood_of_code_actions_and_cancels_while_a_solve_runs(client: La
     assert titles == [[SOLVE_GREET, SOLVE_ALL]] * (len(titles) - stored) + [[STORED_GREET, SOLVE_ALL]] * stored
     for msg_id in range(10_000, 10_200):  # cancels for requests that do not exist
         client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
-    assert (await asyncio.wait_for(solving, 30))["status"] == "verified"
+    solved = await asyncio.wait_for(solving, 30)
+    assert solved is not None and solved["status"] == "verified"
     assert time.monotonic() - started < 30
     await _still_serves(client, workspace, first=STORED_GREET)  # the same stub elsewhere: a store hit
