@@ -39,7 +39,9 @@ STRICT_BUT_FAIR = [  # each must PASS
 def test_no_loose_equality(bare: Sandbox, returned: str, expected: str) -> None:
     verdict = bare.verify(f"def f(x):\n    return {returned}\n", [Check("doctest", "f(1)", expected)])
     assert not verdict.ok, verdict
-    assert verdict.error is None or "worker" not in verdict.error, verdict  # judged, not crashed
+    # Judged, not crashed: the candidate ran, returned a value, and the judge found it unequal.
+    assert verdict.error is None, verdict
+    assert [(r.passed, r.error, r.actual is not None) for r in verdict.results] == [(False, None, True)], verdict
 
 
 @pytest.mark.parametrize(("returned", "expected"), STRICT_BUT_FAIR)
