@@ -25,9 +25,6 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 MINIMUM = (3, 10)
-OWN_PACKAGES = ("ncpu", "extraction")
-"""ncpu's top-level packages the worker imports: ``connection.py`` sends where each lives, the finder
-below finds them there only, and a candidate placed in a project forgets them (``child.py``)."""
 
 
 class OwnPackages:

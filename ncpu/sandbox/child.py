@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from ncpu.sandbox import guard, harness, namespaces
-from ncpu.sandbox.bootstrap import OWN_PACKAGES
-from ncpu.sandbox.protocol import HEADER, ProtocolError, checks_from_wire, read_frame
+from ncpu.sandbox.protocol import HEADER, OWN_PACKAGES, ProtocolError, checks_from_wire, read_frame
 from ncpu.sandbox.seccomp import Filter
 
 RESULT_FD = 3

@@ -17,10 +17,9 @@ from typing import Any
 
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import SandboxLimits
-from ncpu.sandbox.bootstrap import OWN_PACKAGES
 from ncpu.sandbox.cleanup import remove_tree
 from ncpu.sandbox.isolation import Isolation
-from ncpu.sandbox.protocol import ProtocolError, read_frame, write_frame
+from ncpu.sandbox.protocol import OWN_PACKAGES, ProtocolError, read_frame, write_frame
 from ncpu.sandbox.seccomp import compile_filter
 
 POLL_SECONDS = 0.02

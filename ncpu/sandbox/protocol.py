@@ -14,6 +14,10 @@ from ncpu.sandbox.verdict import CheckResult, Verdict
 
 MAX_FRAME = 256 * 1024 * 1024
 HEADER = struct.Struct(">I")
+OWN_PACKAGES = ("ncpu", "extraction")
+"""ncpu's top-level packages the worker imports: ``connection.py`` sends where each lives
+(``NCPU_OWN_PACKAGES``), the bootstrap's finder finds them there only, and a candidate placed in a project
+forgets them (``child.py``)."""
 
 
 class ProtocolError(Exception):
