@@ -73,14 +73,14 @@ class Engine:
         with self._loading, notices.listening(_notice_events(on_event)):
             first = self._ladder.first
             if on_event is not None and not first.loaded:
-                on_event(LayerEvent(layer=LOAD_EVENT, message="loading model", model=first.label))
+                on_event(LayerEvent(layer=LOAD_EVENT, message="loading model", model=first.label, tier=0))
             first.get()
 
     def unload_model(self) -> None:
         """Free every loaded model; they load again on the next solve."""
         self._ladder.unload()
 
-    def _backend_for(self, tier: LazyBackend, on_event: EventCallback | None) -> Backend:
+    def _backend_for(self, place: int, tier: LazyBackend, on_event: EventCallback | None) -> Backend:
         """The tier's backend, announcing a (slow) first load and its end as events (layers ``load``, ``loaded``).
 
         The end is said, loaded or not, so that a client showing "loading" goes back to "solving" while the
@@ -88,13 +88,15 @@ class Engine:
         """
         if tier.loaded or on_event is None:
             return tier.get()
-        on_event(LayerEvent(layer=LOAD_EVENT, message=f"loading model {tier.label}", model=tier.label))
+        on_event(LayerEvent(layer=LOAD_EVENT, message=f"loading model {tier.label}", model=tier.label, tier=place))
         try:
             backend = tier.get()
         except BackendError:  # no longer loading; the solve fails with the reason
-            on_event(LayerEvent(layer=LOADED_EVENT, message=f"model {tier.label} did not load", model=tier.label))
+            on_event(
+                LayerEvent(layer=LOADED_EVENT, message=f"model {tier.label} did not load", model=tier.label, tier=place)
+            )
             raise
-        on_event(LayerEvent(layer=LOADED_EVENT, message=f"model {tier.label} loaded", model=tier.label))
+        on_event(LayerEvent(layer=LOADED_EVENT, message=f"model {tier.label} loaded", model=tier.label, tier=place))
         return backend
 
     def lookup(self, problem: Problem) -> Solution | None:
@@ -118,7 +120,10 @@ class Engine:
         self, problem: Problem, *, cancel: CancelToken | None = None, on_event: EventCallback | None = None
     ) -> Solution:
         """Run the cascade (blocking). Backend failures come back as a ``failed`` solution with the reason."""
-        tiers = [ModelTier(tier.label, functools.partial(self._backend_for, tier, on_event)) for tier in self._ladder]
+        tiers = [
+            ModelTier(tier.label, functools.partial(self._backend_for, place, tier, on_event))
+            for place, tier in enumerate(self._ladder)
+        ]
         # A spare sandbox if one is idle (batch concurrency), else the shared one, which serializes calls.
         try:
             sandbox = self._idle_sandboxes.get_nowait()

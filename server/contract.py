@@ -47,6 +47,7 @@ class ActionData:
     """Where the body comes from: an edit from the store, a solve still to run, or an unverified partial."""
     checks_passed: int | None = None
     checks_total: int | None = None
+    """For a partial body: how many of the stub's checks it passed."""
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON object sent as the action's ``data``, without unset fields."""

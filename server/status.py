@@ -19,7 +19,9 @@ from server.contract import STATUS_NOTIFICATION, Status
 class _Solve:
     stub: str
     event: LayerEvent | None = None
-    loading: bool = False
+    """The latest layer or step."""
+    loading: LayerEvent | None = None
+    """The event saying a model loads for it, while one does."""
 
 
 class StatusReporter:
@@ -54,8 +56,12 @@ class StatusReporter:
             solve = self._solves.get(solve_id)
             if solve is None:
                 return
-            solve.loading = event.layer == LOAD_EVENT
-            solve.event = None if event.layer == LOADED_EVENT else event
+            if event.layer == LOAD_EVENT:  # the step that needs the model goes on once it has loaded
+                solve.loading = event
+            elif event.layer == LOADED_EVENT:
+                solve.loading = None
+            else:
+                solve.event = event
         self.publish()
 
     def end(self, solve_id: int, error: str | None = None) -> None:
@@ -82,17 +88,18 @@ class StatusReporter:
         if not solves:
             return Status(state="error" if error else "idle", model=first, tier=0 if labels else None, error=error)
         latest = solves[-1]
-        loading = any(solve.loading for solve in solves)
-        event = latest.event
-        model = event.model if event is not None and event.model else first
+        loading = next((solve.loading for solve in solves if solve.loading is not None), None)
+        event = loading or latest.event
+        tier = event.tier if event is not None and event.tier is not None else 0
+        model = labels[tier] if tier < len(labels) else (event.model if event is not None and event.model else first)
         status = Status(
-            state="loading" if loading else "solving",
+            state="loading" if loading is not None else "solving",
             model=model,
-            tier=labels.index(model) if model in labels else None,
+            tier=tier if labels else None,
             stub=latest.stub,
             solving=len(solves),
         )
-        if loading:
+        if loading is not None:
             return replace(status, layer=LOAD_EVENT)
         if event is None:
             return status

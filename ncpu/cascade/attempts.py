@@ -46,11 +46,17 @@ class SolveState:
     ledger: dict[tuple[str, str | None, float | None], _LedgerLine] = field(default_factory=dict)
 
     def emit(
-        self, layer: str, message: str, step: int | None = None, steps: int | None = None, model: str | None = None
+        self,
+        layer: str,
+        message: str,
+        step: int | None = None,
+        steps: int | None = None,
+        model: tuple[str, int] | None = None,
     ) -> None:
-        """Report progress to the caller."""
+        """Report progress to the caller; ``model`` is the generating model's label and place in the ladder."""
         if self.on_event is not None:
-            self.on_event(LayerEvent(layer=layer, message=message, step=step, steps=steps, model=model))
+            label, tier = model if model is not None else (None, None)
+            self.on_event(LayerEvent(layer=layer, message=message, step=step, steps=steps, model=label, tier=tier))
 
     @property
     def seconds(self) -> float:

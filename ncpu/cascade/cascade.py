@@ -236,7 +236,7 @@ class Cascade:
                     if not state.can_generate("best_of_n"):
                         return
                     step += 1
-                    state.emit("best_of_n", f"best-of-N {step}/{total}", step, total, model=tier.label)
+                    state.emit("best_of_n", f"best-of-N {step}/{total}", step, total, model=self._model_of(tier))
                     generation = next(samples, None)
                     if generation is None:
                         break
@@ -262,7 +262,7 @@ class Cascade:
         if not state.can_generate(layer):
             return
         number, steps = step if step is not None else (None, None)
-        state.emit(layer, message, number, steps, model=tier.label)
+        state.emit(layer, message, number, steps, model=self._model_of(tier))
         backend = tier.backend()
         request = build_request(
             problem,
@@ -274,6 +274,10 @@ class Cascade:
         )
         generation = backend.generate(request, cancel)
         self._take(layer, backend.name, temperature, request, generation, problem, state, cancel)
+
+    def _model_of(self, tier: ModelTier) -> tuple[str, int]:
+        """A tier's label and place in the ladder, for progress events."""
+        return tier.label, self.tiers.index(tier)
 
     def _take(
         self,

@@ -37,6 +37,8 @@ class LayerEvent:
     """Step of steps within the layer (``retry`` 2 of 4), for layers that have steps."""
     model: str | None = None
     """The model generating (or loading), for events of a model layer."""
+    tier: int | None = None
+    """That model's place in the ladder (0: the first tier), for events of a model layer."""
     warning: bool = False
     """Something the user must see even after the solve ended (the model process crashed), not progress."""
 

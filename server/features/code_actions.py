@@ -46,14 +46,7 @@ def stub_actions(ls: NcpuServer, document: TextDocument, entry: DocumentStubs, f
                     kind=SOLVE_KIND,
                     edit=body_edit(document, stub, stored),
                     is_preferred=True,
-                    data=ActionData(
-                        action="solve",
-                        uri=document.uri,
-                        stub=stub.qualified_name,
-                        source="store",
-                        checks_passed=stored.checks_passed,
-                        checks_total=stored.checks_total,
-                    ).to_wire(),
+                    data=ActionData(action="solve", uri=data.uri, stub=data.stub, source="store").to_wire(),
                 )
             )
         else:

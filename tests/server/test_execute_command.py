@@ -1,3 +1,5 @@
+"""``workspace/executeCommand``: ``ncpu.solve`` and ``ncpu.solveFile``, with progress, cancel and edits made meanwhile."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,27 +11,7 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.lsp.conftest import RIGHT, STUB, apply_text_edit, code_action_params, open_document, write_script
-
-
-async def _actions(client: LanguageClient, uri: str, line: int = 0) -> list[types.CodeAction]:
-    result = await client.text_document_code_action_async(code_action_params(uri, line))
-    return [a for a in result or [] if isinstance(a, types.CodeAction)]
-
-
-def _edit_of(params: types.ApplyWorkspaceEditParams) -> types.TextEdit:
-    change = params.edit.document_changes[0]  # type: ignore[index]
-    assert isinstance(change, types.TextDocumentEdit)
-    edit = change.edits[0]
-    assert isinstance(edit, types.TextEdit)
-    return edit
-
-
-async def test_code_actions_are_listed_on_a_stub(client: LanguageClient, workspace: Path) -> None:
-    uri = open_document(client, workspace / "mod.py", STUB)
-    titles = [a.title for a in await _actions(client, uri)]
-    assert titles == ["Solve with cascade: greet", "Solve all stubs in file (1)"]
-    assert await _actions(client, open_document(client, workspace / "none.py", "x = 1\n")) == []
+from tests.server.conftest import RIGHT, STUB, apply_text_edit, code_actions, edit_of, open_document, write_script
 
 
 async def test_solve_reports_progress_applies_a_verified_body_and_then_hits_the_store(
@@ -37,7 +19,7 @@ async def test_solve_reports_progress_applies_a_verified_body_and_then_hits_the_
 ) -> None:
     path = workspace / "mod.py"
     uri = open_document(client, path, STUB)
-    action = (await _actions(client, uri))[0]
+    action = (await code_actions(client, uri))[0]
     assert action.command is not None and action.kind == types.CodeActionKind.RefactorRewrite
     result = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command=action.command.command, arguments=action.command.arguments)
@@ -48,14 +30,14 @@ async def test_solve_reports_progress_applies_a_verified_body_and_then_hits_the_
     messages = [r.message for r in reports if isinstance(r, types.WorkDoneProgressReport)]
     assert "greedy" in messages and "retry 1/4" in messages
     assert isinstance(reports[-1], types.WorkDoneProgressEnd)
-    edited = apply_text_edit(STUB, _edit_of(client.applied_edits[0]))  # type: ignore[attr-defined]
+    edited = apply_text_edit(STUB, edit_of(client.applied_edits[0]))  # type: ignore[attr-defined]
     assert "return f'Hello, {name}!'" in edited and "# ncpu: verified (retry, 2/2 checks passed)" in edited
     path.write_text(edited)
     doctest = subprocess.run([sys.executable, "-m", "doctest", str(path)], capture_output=True, text=True)
     assert doctest.returncode == 0, doctest.stdout
     # The same stub elsewhere: the action now carries the edit itself.
     other = open_document(client, workspace / "other.py", STUB)
-    hit = (await _actions(client, other))[0]
+    hit = (await code_actions(client, other))[0]
     assert hit.edit is not None and hit.command is None and "from the store" in hit.title
 
 
@@ -103,7 +85,7 @@ async def test_edit_above_the_stub_while_solving_lands_at_the_new_place(
     assert result["status"] == "verified"
     params = client.applied_edits[0]  # type: ignore[attr-defined]
     assert params.edit.document_changes[0].text_document.version == 2
-    edited = apply_text_edit(header + STUB, _edit_of(params))
+    edited = apply_text_edit(header + STUB, edit_of(params))
     assert edited.startswith(header) and "    return f'Hello, {name}!'" in edited
 
 
@@ -122,3 +104,15 @@ async def test_user_filling_the_body_while_solving_is_never_overwritten(
     result = await asyncio.wait_for(task, timeout=30)
     assert result["status"] == "not_applied"
     assert client.applied_edits == []  # type: ignore[attr-defined]
+
+
+async def test_unknown_stub_and_bad_arguments_get_a_message_not_a_crash(
+    client: LanguageClient, workspace: Path
+) -> None:
+    uri = open_document(client, workspace / "mod.py", STUB)
+    missing = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="ncpu.solve", arguments=[uri, "nope", 1])
+    )
+    assert missing["status"] == "no_stub"
+    bad = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="ncpu.solve", arguments=[]))
+    assert bad["status"] == "bad_arguments"

@@ -14,7 +14,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.lsp.conftest import RIGHT, STUB, code_action_params, open_document
+from tests.server.conftest import RIGHT, STUB, code_action_params, open_document
 
 CRASHED = "ncpu: the model process crashed (SIGSEGV) while generating; restarted in CPU-safe mode"
 

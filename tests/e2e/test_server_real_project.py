@@ -17,7 +17,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from ncpu.models import embedded_model_available
-from tests.lsp.conftest import _parse_code_actions_like_editors_do, apply_text_edit, code_action_params
+from tests.server.conftest import _parse_code_actions_like_editors_do, apply_text_edit, code_action_params
 
 INVENTORY = Path(__file__).resolve().parents[1] / "data" / "projects" / "inventory"
 

@@ -12,7 +12,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pytest_lsp import LanguageClient
 
-from tests.lsp.conftest import STUB, code_action_params, open_document
+from tests.server.conftest import STUB, code_action_params, open_document
 
 FILLER = "".join(f"def helper_{i}(x):\n    return x + {i}\n" for i in range(25_000))
 SOLVE_GREET = "Solve with cascade: greet"

@@ -44,6 +44,12 @@ def settings(tmp_path: Path) -> dict[str, Any]:
     return {"backend": "fake", "modelPath": str(script), "storePath": str(tmp_path / "store"), "escalate": False}
 
 
+@pytest.fixture
+def client_configuration() -> dict[str, Any] | None:
+    """Keys the client serves over ``workspace/configuration`` besides ``settings`` (``None``: no section)."""
+    return None
+
+
 def _parse_code_actions_like_editors_do(client: LanguageClient) -> None:
     """lsprotocol reads every item with a ``command`` key as a ``Command``, even a ``CodeAction`` whose
     ``command`` is an object; VS Code and Neovim tell them apart by the key's type, and so does this."""
@@ -61,7 +67,15 @@ def _parse_code_actions_like_editors_do(client: LanguageClient) -> None:
     config=ClientServerConfig(server_command=[sys.executable, "-m", "server"]),
     params=["visual-studio-code", "neovim"],
 )
-async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, workspace: Path, settings: dict[str, Any]):
+async def client(
+    lsp_client: LanguageClient,
+    request: pytest.FixtureRequest,
+    workspace: Path,
+    settings: dict[str, Any],
+    client_configuration: dict[str, Any] | None,
+):
+    if client_configuration is not None:  # what the client answers to workspace/configuration for "ncpu"
+        lsp_client.set_configuration({"ncpu": {**settings, **client_configuration}})
     edits: list[types.ApplyWorkspaceEditParams] = []
 
     @lsp_client.feature(types.WORKSPACE_APPLY_EDIT)
@@ -117,3 +131,18 @@ def code_action_params(uri: str, line: int = 0) -> types.CodeActionParams:
         range=types.Range(types.Position(line, 0), types.Position(line, 0)),
         context=types.CodeActionContext(diagnostics=[]),
     )
+
+
+async def code_actions(client: LanguageClient, uri: str, line: int = 0) -> list[types.CodeAction]:
+    """The code actions at the start of ``line`` (commands left out)."""
+    result = await client.text_document_code_action_async(code_action_params(uri, line))
+    return [a for a in result or [] if isinstance(a, types.CodeAction)]
+
+
+def edit_of(params: types.ApplyWorkspaceEditParams) -> types.TextEdit:
+    """The one text edit of an applied workspace edit."""
+    change = params.edit.document_changes[0]  # type: ignore[index]
+    assert isinstance(change, types.TextDocumentEdit)
+    edit = change.edits[0]
+    assert isinstance(edit, types.TextEdit)
+    return edit

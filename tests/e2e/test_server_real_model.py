@@ -12,7 +12,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from ncpu.models import embedded_model_available
-from tests.lsp.conftest import (
+from tests.server.conftest import (
     STUB,
     _parse_code_actions_like_editors_do,
     apply_text_edit,

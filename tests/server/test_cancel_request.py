@@ -15,7 +15,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pygls.lsp.client import LanguageClient
 
-from tests.lsp.conftest import RIGHT, STUB, code_action_params, write_script
+from tests.server.conftest import RIGHT, STUB, code_action_params, write_script
 
 
 @pytest.mark.parametrize("command", ["ncpu.solve", "ncpu.solveFile"])
