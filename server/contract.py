@@ -8,9 +8,11 @@ and may change; everything here is the contract, and ``editors/`` is tested agai
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Required, TypedDict
 
 from lsprotocol import types
+
+from ncpu.cascade.solution import SolveStatus as EngineStatus
 
 # -- commands (``workspace/executeCommand``) -----------------------------------------------------
 
@@ -124,8 +126,16 @@ class Status:
 
 # -- answers of the solve commands ---------------------------------------------------------------
 
-SolveStatus = Literal[
-    "verified", "unverified", "partial", "failed", "cancelled", "not_applied", "not_open", "no_stub", "error",
-    "bad_arguments",
-]
+ServerAnswer = Literal["not_applied", "not_open", "no_stub", "error", "bad_arguments"]
+SolveStatus = EngineStatus | ServerAnswer
 """``status`` of a ``SolveSummary``: the engine's solution statuses plus what the server itself answers."""
+
+
+class SolveSummary(TypedDict, total=False):
+    """What ``ncpu.solve`` answers (and ``ncpu.solveFile``, once per stub)."""
+
+    status: Required[SolveStatus]
+    layer: str | None
+    """The cascade layer that produced the body."""
+    message: str
+    """One line for people."""

@@ -19,7 +19,7 @@ from lsprotocol import types
 
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.cascade.solution import LayerEvent, Solution
-from server.contract import SOLVE_COMMAND, SOLVE_FILE_COMMAND
+from server.contract import SOLVE_COMMAND, SOLVE_FILE_COMMAND, SolveSummary
 from server.edits import body_edit
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ async def solve_stub(
     name: str,
     progress: _Progress | None = None,
     cancel: CancelToken | None = None,
-) -> dict[str, Any]:
+) -> SolveSummary:
     """Solve one stub and apply a verified body; return a summary for the caller."""
     document = ls.open_document(uri)
     if document is None:
@@ -150,7 +150,7 @@ async def solve_stub(
     else:
         solution = await _run_engine(ls, problem, cancel, lambda m: progress.report(f"{stub.name}: {m}"))
     ls.last_solve = time.monotonic()
-    summary = {"status": solution.status, "layer": solution.layer, "message": solution.message}
+    summary: SolveSummary = {"status": solution.status, "layer": solution.layer, "message": solution.message}
     if solution.status in ("verified", "unverified") and solution.body is not None:
         problem_now = await _apply(ls, uri, name, problem.key, solution)
         if problem_now:
@@ -175,7 +175,7 @@ def setup(server: NcpuServer) -> None:
     ls = server
 
     @server.command(SOLVE_COMMAND)
-    async def solve(*args: Any) -> dict[str, Any]:
+    async def solve(*args: Any) -> SolveSummary:
         if len(args) < 2 or not isinstance(args[0], str) or not isinstance(args[1], str):
             ls.tell("ncpu.solve expects [uri, function name, version?]", types.MessageType.Error)
             return {"status": "bad_arguments"}
@@ -189,7 +189,7 @@ def setup(server: NcpuServer) -> None:
             return {"status": "error", "message": str(exc)}
 
     @server.command(SOLVE_FILE_COMMAND)
-    async def solve_file(*args: Any) -> dict[str, Any]:
+    async def solve_file(*args: Any) -> dict[str, SolveSummary] | SolveSummary:
         if not args or not isinstance(args[0], str):
             ls.tell("ncpu.solveFile expects [uri]", types.MessageType.Error)
             return {"status": "bad_arguments"}
@@ -199,7 +199,7 @@ def setup(server: NcpuServer) -> None:
             ls.tell(f"ncpu: {uri} is not open in the editor", types.MessageType.Warning)
             return {"status": "not_open"}
         names = [s.qualified_name for s in ls.documents.get(document).stubs]
-        results: dict[str, Any] = {}
+        results: dict[str, SolveSummary] = {}
         cancel = _cancel_on_request_cancel(ls)  # $/cancelRequest stops the file's solves, as for ncpu.solve
         try:
             async with _Progress(ls, f"ncpu: solving {len(names)} stubs", cancel) as progress:

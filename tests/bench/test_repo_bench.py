@@ -260,7 +260,7 @@ def test_engine_options_pass_through() -> None:
         ]
     )
     assert engine_arguments(args) == [
-        "--escalate-to", "a.gguf", "--escalate-to", "b.gguf", "--no-escalate",
+        "--escalation-tier", "a.gguf", "--escalation-tier", "b.gguf", "--no-escalate",
         "--max-seconds", "40.0", "--gpu-layers", "-1",
     ]  # fmt: skip
 

@@ -11,6 +11,7 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from server import contract
 from tests.server.conftest import RIGHT, STUB, apply_text_edit, code_actions, edit_of, open_document, write_script
 
 
@@ -20,7 +21,7 @@ async def test_solve_reports_progress_applies_a_verified_body_and_then_hits_the_
     path = workspace / "mod.py"
     uri = open_document(client, path, STUB)
     action = (await code_actions(client, uri))[0]
-    assert action.command is not None and action.kind == types.CodeActionKind.RefactorRewrite
+    assert action.command is not None and action.kind == contract.SOLVE_KIND
     result = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command=action.command.command, arguments=action.command.arguments)
     )
