@@ -104,7 +104,7 @@ class ModelSettings:
     spent (see ``Store.tier_order``)."""
     escalate: bool = True
     n_ctx: int = 4096
-    n_threads: int | None = None
+    n_threads: int | None = field(default=None, metadata=POSITIVE)
     seed: int = 1234
     device: str = "auto"
     """Where ``transformers`` runs the model: ``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda:0``..."""
@@ -150,6 +150,6 @@ class Settings:
     python: str | None = None
     """The project's interpreter candidates run on (an interpreter, or a virtual environment's folder);
     ``None``: the workspace's ``.venv``/``venv``, else ``$VIRTUAL_ENV``, else the one ncpu runs on."""
-    concurrency: int = 1
+    concurrency: int = field(default=1, metadata=POSITIVE)
     """Stubs solved at once in batch mode (``ncpu solve``), each with its own sandbox. Raise it for a backend
     that serves several requests at once (an OpenAI-compatible server); in-process models gain nothing."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ncpu.backends.tiers import parse_tier
 from ncpu.cascade.solution import LAYERS
-from ncpu.config import Budget, ModelSettings, SandboxLimits, Settings
+from ncpu.config import Budget, ModelSettings, SandboxLimits, Settings, check_value
 
 
 class UsageError(Exception):
@@ -113,9 +113,21 @@ def _gpu_layers(text: str) -> int:
     return value
 
 
-def _positive(name: str, value: float | None) -> None:
-    if value is not None and value <= 0:
-        raise UsageError(f"{name} must be positive, got {value}")
+_CHECKED_OPTIONS = {
+    "max_samples": (Budget, "max_samples"),
+    "max_seconds": (Budget, "max_seconds"),
+    "max_tokens": (Budget, "max_tokens"),
+    "threads": (ModelSettings, "n_threads"),
+    "request_timeout": (ModelSettings, "request_timeout"),
+    "concurrency": (Settings, "concurrency"),
+}
+"""Options whose values the settings bound (``ncpu.config.check_value``), and the field each sets."""
+
+
+def _check(option: str, owner: type, name: str, value: object) -> None:
+    problem = check_value(owner, name, value)
+    if problem is not None:
+        raise UsageError(f"{option} {problem}")
 
 
 _BUDGET_KEYS = {"samples": ("max_samples", int), "tokens": ("max_tokens", int), "seconds": ("max_seconds", float)}
@@ -133,7 +145,7 @@ def _budget_spec(text: str) -> dict[str, float]:
             value = kind(raw)
         except ValueError:
             raise UsageError(f"--budget: {key} must be a number, got {raw!r}") from None
-        _positive(f"--budget {key}", value)
+        _check(f"--budget {key}", Budget, field, value)
         values[field] = value
     return values
 
@@ -148,8 +160,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     budget_spec = _budget_spec(args.budget) if args.budget else {}
-    for name in ("max_samples", "max_seconds", "max_tokens", "threads", "request_timeout", "concurrency"):
-        _positive("--" + name.replace("_", "-"), getattr(args, name))
+    for name, (owner, field) in _CHECKED_OPTIONS.items():
+        _check("--" + name.replace("_", "-"), owner, field, getattr(args, name))
     layers = LAYERS
     if args.layers:
         layers = tuple(part.strip() for part in args.layers.split(",") if part.strip())

@@ -156,3 +156,20 @@ def test_budget_in_one_option_with_the_max_options_overriding_its_parts(
         assert main(["solve", str(tmp_path), "--budget", bad]) == 2
         err = capsys.readouterr().err
         assert "--budget" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--max-samples", "0"], "--max-samples must be positive, got 0"),
+        (["--max-seconds", "-1"], "--max-seconds must be positive, got -1.0"),
+        (["--threads", "0"], "--threads must be positive, got 0"),
+        (["--concurrency", "0"], "--concurrency must be positive, got 0"),
+        (["--budget", "tokens=0"], "--budget tokens must be positive, got 0"),
+    ],
+)
+def test_bounds_come_from_the_settings_and_say_which_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: list[str], message: str
+) -> None:
+    assert main(["solve", str(tmp_path), *option]) == 2
+    assert capsys.readouterr().err.strip() == f"ncpu: {message}"

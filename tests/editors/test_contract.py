@@ -169,3 +169,15 @@ def test_commands_and_activation() -> None:
     assert {"NCPU: Solve function at cursor", "NCPU: Solve all stubs in file"} <= titles
     assert "onLanguage:python" in manifest["activationEvents"]
     assert "vscode-languageclient" in manifest["dependencies"]
+
+
+def test_neovim_config_sets_only_known_settings_at_their_defaults() -> None:
+    lua = (NEOVIM / "lsp" / "ncpu.lua").read_text(encoding="utf-8")
+    block = re.search(r"settings = \{\s*ncpu = \{(.*?)\}", lua, re.S)
+    assert block is not None
+    values = dict(re.findall(r"(\w+) = ([^,\n]+),", block.group(1)))
+    by_key = {setting.key: setting for setting in SETTINGS}
+    assert values, "lsp/ncpu.lua sends an empty section (an empty Lua table is ambiguous on the wire)"
+    for key, value in values.items():
+        assert key in by_key, key
+        assert value.strip("'\"") == _lua(by_key[key].default), (key, value)
