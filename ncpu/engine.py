@@ -71,10 +71,7 @@ class Engine:
     def load_model(self, on_event: EventCallback | None = None) -> None:
         """Load the first tier now (blocking); raises ``BackendError`` with a user-facing message."""
         with self._loading, notices.listening(_notice_events(on_event)):
-            first = self._ladder.first
-            if on_event is not None and not first.loaded:
-                on_event(LayerEvent(layer=LOAD_EVENT, message="loading model", model=first.label, tier=0))
-            first.get()
+            self._backend_for(0, self._ladder.first, on_event)
 
     def unload_model(self) -> None:
         """Free every loaded model; they load again on the next solve."""

@@ -39,7 +39,7 @@ class NcpuServer(LanguageServer):
         self.config = ServerConfig()
         self.documents = DocumentIndex()
         self.partials = Partials()
-        self.status = StatusReporter(self.notify, self._model_labels)
+        self.status = StatusReporter(self._notify, self.on_loop, self._model_labels)
         self.last_solve = time.monotonic()
         self._applied: object = ()
         """The settings section last applied, as the client sent it."""
@@ -101,15 +101,13 @@ class NcpuServer(LanguageServer):
     def on_loop(self, function: Callable[..., object], *args: object) -> None:
         """Call ``function(*args)`` on the event loop: at once from it, else handed to it (thread-safe)."""
         if self.loop is not None and threading.current_thread() is not threading.main_thread():
-            self.loop.call_soon_threadsafe(function, *args)
+            if not self.loop.is_closed():  # a worker finishing after shutdown has no one left to tell
+                self.loop.call_soon_threadsafe(function, *args)
         else:
             function(*args)
 
-    def notify(self, method: str, params: dict[str, Any]) -> None:
-        """Send a notification of ncpu's own (from any thread); one that cannot go is only logged."""
-        self.on_loop(self._notify_now, method, params)
-
-    def _notify_now(self, method: str, params: dict[str, Any]) -> None:
+    def _notify(self, method: str, params: dict[str, Any]) -> None:
+        """Send a notification of ncpu's own (on the loop); one that cannot go is only logged."""
         try:
             self.protocol.notify(method, params)
         except Exception as exc:  # no transport yet, or the client went away

@@ -1,6 +1,7 @@
 """The server's state for ``ncpu/status``: which solves run, at which layer and step, and whether the model loads.
 
-Solves report from worker threads; ``send`` hands the notification to the event loop.
+Solves report from worker threads. A report only asks the event loop to flush; the flush reads the state
+then, on the loop, so notifications leave in order and the last one is always the state as it is.
 """
 
 from __future__ import annotations
@@ -27,12 +28,20 @@ class _Solve:
 class StatusReporter:
     """Holds what ``ncpu/status`` says and sends it when it changes."""
 
-    def __init__(self, send: Callable[[str, dict[str, Any]], None], labels: Callable[[], list[str]]) -> None:
-        """``send(method, params)`` sends a notification (from any thread); ``labels()`` gives the ladder's models."""
+    def __init__(
+        self,
+        send: Callable[[str, dict[str, Any]], None],
+        on_loop: Callable[[Callable[[], None]], None],
+        labels: Callable[[], list[str]],
+    ) -> None:
+        """Report through ``send(method, params)``, called on the loop only.
+
+        ``on_loop(f)`` runs ``f`` on the event loop, from any thread; ``labels()`` gives the ladder's models.
+        """
         self._send = send
+        self._on_loop = on_loop
         self._labels = labels
         self._lock = threading.Lock()
-        self._sending = threading.Lock()
         self._solves: dict[int, _Solve] = {}
         self._ids = itertools.count(1)
         self._error: str | None = None
@@ -91,11 +100,10 @@ class StatusReporter:
         loading = next((solve.loading for solve in solves if solve.loading is not None), None)
         event = loading or latest.event
         tier = event.tier if event is not None and event.tier is not None else 0
-        model = labels[tier] if tier < len(labels) else (event.model if event is not None and event.model else first)
         status = Status(
             state="loading" if loading is not None else "solving",
-            model=model,
-            tier=tier if labels else None,
+            model=labels[tier] if tier < len(labels) else first,
+            tier=tier if tier < len(labels) else None,
             stub=latest.stub,
             solving=len(solves),
         )
@@ -111,13 +119,13 @@ class StatusReporter:
         self.publish()
 
     def publish(self) -> None:
-        """Send the state if it changed (from any thread)."""
-        if not self._started:
-            return
+        """Send the state if it changed: now on the loop, or as soon as the loop runs (from another thread)."""
+        if self._started:
+            self._on_loop(self._flush)
+
+    def _flush(self) -> None:
         params = self.current().to_wire()
-        with self._sending:
-            if params == self._last:
-                return
+        if params != self._last:
             self._last = params
             self._send(STATUS_NOTIFICATION, params)
 

@@ -59,7 +59,7 @@ def engine_arguments(args: argparse.Namespace) -> list[str]:
     add_engine_options(probe)
     argv: list[str] = []
     for action in probe._actions:
-        if not action.option_strings:
+        if not action.option_strings or action.help == argparse.SUPPRESS:  # a hidden alias shares its dest
             continue
         value = getattr(args, action.dest, None)
         flag = action.option_strings[0]

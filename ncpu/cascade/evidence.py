@@ -22,7 +22,7 @@ Counts every stated check (values, printed output, exceptions). Fewer than ``MIN
 because a reused body was verified elsewhere already: the examples only have to tell it apart from the
 store's other verified bodies of the same arity, not from every predicate a search could build.
 """
-MIN_BOOLEAN_EXAMPLES_TO_SYNTHESIZE = 5
+MIN_BOOLEAN_EXAMPLES_TO_SYNTHESIZE = MIN_BOOLEAN_EXAMPLES_TO_REUSE + 1
 """Yes/no examples before the template layer offers a predicate (``templates._trusted_boolean``).
 
 Counts only the examples the search can use (literal arguments and a ``bool`` expectation), both answers

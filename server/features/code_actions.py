@@ -28,38 +28,27 @@ from server.edits import body_edit
 if TYPE_CHECKING:
     from pygls.workspace import TextDocument
 
+    from extraction.stub import Stub
+    from ncpu.problem import Problem
     from server.documents import DocumentStubs
     from server.server import NcpuServer
 
 
-def stub_actions(ls: NcpuServer, document: TextDocument, entry: DocumentStubs, first: int, last: int) -> list[types.CodeAction]:
-    """The actions for the stubs on lines ``first``..``last``: solve (or the store's edit), and a kept partial."""
+def stub_actions(
+    ls: NcpuServer, document: TextDocument, entry: DocumentStubs, lines: tuple[int, int], wanted: list[str] | None
+) -> list[types.CodeAction]:
+    """Solve (or the store's edit) and a kept partial body, for the stubs on ``lines`` (first, last).
+
+    Only the kinds ``wanted`` are built (``None``: all), so a request for one kind peeks no store.
+    """
     actions: list[types.CodeAction] = []
-    for stub in entry.stubs_in_lines(first, last):
+    solves = kind_requested(SOLVE_KIND, wanted)
+    partials = kind_requested(UNVERIFIED_KIND, wanted)
+    for stub in entry.stubs_in_lines(*lines):
         problem = entry.problem(stub)
-        stored = ls.engine.lookup(problem) if problem.checks else None
-        data = ActionData(action="solve", uri=document.uri, stub=stub.qualified_name)
-        if stored is not None:
-            actions.append(
-                types.CodeAction(
-                    title=f"Solve with cascade: {stub.name} (verified, from the store)",
-                    kind=SOLVE_KIND,
-                    edit=body_edit(document, stub, stored),
-                    is_preferred=True,
-                    data=ActionData(action="solve", uri=data.uri, stub=data.stub, source="store").to_wire(),
-                )
-            )
-        else:
-            arguments = [document.uri, stub.qualified_name, document.version]
-            actions.append(
-                types.CodeAction(
-                    title=f"Solve with cascade: {stub.name}",
-                    kind=SOLVE_KIND,
-                    command=types.Command(title="Solve with cascade", command=SOLVE_COMMAND, arguments=arguments),
-                    data=ActionData(action="solve", uri=data.uri, stub=data.stub, source="cascade").to_wire(),
-                )
-            )
-        partial = ls.partials.get(document.uri, stub.qualified_name, problem.key)
+        if solves:
+            actions.append(_solve_action(ls, document, stub, problem))
+        partial = ls.partials.get(document.uri, stub.qualified_name, problem.key) if partials else None
         if partial is not None:
             actions.append(
                 types.CodeAction(
@@ -80,6 +69,26 @@ def stub_actions(ls: NcpuServer, document: TextDocument, entry: DocumentStubs, f
                 )
             )
     return actions
+
+
+def _solve_action(ls: NcpuServer, document: TextDocument, stub: Stub, problem: Problem) -> types.CodeAction:
+    """The store's verified edit (preferred) if it has one, else the command that solves the stub."""
+    stored = ls.engine.lookup(problem) if problem.checks else None
+    if stored is not None:
+        return types.CodeAction(
+            title=f"Solve with cascade: {stub.name} (verified, from the store)",
+            kind=SOLVE_KIND,
+            edit=body_edit(document, stub, stored),
+            is_preferred=True,
+            data=ActionData(action="solve", uri=document.uri, stub=stub.qualified_name, source="store").to_wire(),
+        )
+    arguments = [document.uri, stub.qualified_name, document.version]
+    return types.CodeAction(
+        title=f"Solve with cascade: {stub.name}",
+        kind=SOLVE_KIND,
+        command=types.Command(title="Solve with cascade", command=SOLVE_COMMAND, arguments=arguments),
+        data=ActionData(action="solve", uri=document.uri, stub=stub.qualified_name, source="cascade").to_wire(),
+    )
 
 
 def file_action(document: TextDocument, entry: DocumentStubs) -> types.CodeAction | None:
@@ -107,9 +116,8 @@ def setup(server: NcpuServer) -> None:
         if not any(kind_requested(kind, wanted) for kind in ACTION_KINDS):
             return None
         entry = ls.documents.get(document)
-        actions = stub_actions(ls, document, entry, params.range.start.line, params.range.end.line)
-        whole = file_action(document, entry)
+        actions = stub_actions(ls, document, entry, (params.range.start.line, params.range.end.line), wanted)
+        whole = file_action(document, entry) if kind_requested(SOLVE_FILE_KIND, wanted) else None
         if whole is not None:
             actions.append(whole)
-        actions = [action for action in actions if kind_requested(kind_text(action.kind), wanted)]
         return actions or None

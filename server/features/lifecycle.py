@@ -46,7 +46,6 @@ async def _unload_when_idle(server: NcpuServer) -> None:
         if time.monotonic() - server.last_solve > idle:
             await asyncio.to_thread(server.engine.unload_model)
             server.log(f"model unloaded after {idle:g} s idle")
-            server.status.publish()
 
 
 def _pulls_configuration(server: NcpuServer) -> bool:

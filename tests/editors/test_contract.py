@@ -3,6 +3,7 @@ protocol (``server.contract``): every key, type and default, every action kind, 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from ncpu.config import ModelSettings, check_value
 from server import contract
 from server.config import SETTINGS, Setting
 
@@ -105,7 +107,9 @@ def test_neovim_documents_the_setting_and_its_default(setting: Setting) -> None:
     assert line is not None, f"init.lua lacks ---@field {setting.key}"
     default = setting.default
     if default not in (None, ()):
-        assert "default" in line and _lua(default) in line, (line, default)
+        value = re.escape(_lua(default))
+        said = rf"\(default [\"']?{value}[\"']?\)|[\"']?{value}[\"']? \(default[;)]"
+        assert re.search(said, line), (line, default)
 
 
 @pytest.mark.parametrize(
@@ -160,7 +164,7 @@ def test_editors_listen_to_the_status_notification() -> None:
     lua = (NEOVIM / "lsp" / "ncpu.lua").read_text(encoding="utf-8")
     assert f"['{contract.STATUS_NOTIFICATION}']" in lua
     status_lua = (NEOVIM / "lua" / "ncpu" / "status.lua").read_text(encoding="utf-8")
-    assert set(re.findall(r"^---@field (\w+) ", status_lua.split("---@class ncpu.Work")[0], re.M)) == fields
+    assert set(re.findall(r"^---@field (\w+)\?? ", status_lua.split("---@class ncpu.Work")[0], re.M)) == fields
 
 
 def test_commands_and_activation() -> None:
@@ -181,3 +185,29 @@ def test_neovim_config_sets_only_known_settings_at_their_defaults() -> None:
     for key, value in values.items():
         assert key in by_key, key
         assert value.strip("'\"") == _lua(by_key[key].default), (key, value)
+
+
+@pytest.mark.parametrize("setting", [s for s in SETTINGS if s.key != "gpuLayers"], ids=lambda s: s.key)
+def test_vscode_bounds_are_the_settings_bounds(setting: Setting) -> None:
+    """``minimum``, ``exclusiveMinimum`` and ``enum`` in package.json admit exactly what the engine's check does."""
+    spec = _contributed()[setting.key]
+    owner, name = setting.owner, setting.name
+    if "minimum" in spec:
+        bound = spec["minimum"]
+        assert check_value(owner, name, bound) is None and check_value(owner, name, bound - 1) is not None
+    elif "exclusiveMinimum" in spec:
+        bound = spec["exclusiveMinimum"]
+        assert check_value(owner, name, bound) is not None and check_value(owner, name, bound + 0.001) is None
+    elif "enum" in spec:
+        assert all(check_value(owner, name, value) is None for value in spec["enum"])
+        assert check_value(owner, name, "something else") is not None
+    else:
+        bounded = next(f for f in dataclasses.fields(owner) if f.name == name).metadata.get("check")
+        assert bounded is None, f"ncpu.{setting.key} is bounded in the engine but not in package.json"
+
+
+def test_vscode_bounds_gpu_layers_like_the_engine() -> None:
+    spec = _contributed()["gpuLayers"]
+    assert spec["minimum"] == -1
+    assert check_value(ModelSettings, "gpu_layers", -1) is None
+    assert check_value(ModelSettings, "gpu_layers", -2) is not None

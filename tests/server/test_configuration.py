@@ -39,6 +39,19 @@ async def _messages_with(client: LanguageClient, text: str, count: int = 1) -> l
     raise AssertionError(f"no message with {text!r}: {[m.message for m in client.messages]}")
 
 
+def _count_pulls(client: LanguageClient) -> list[str | None]:
+    """The sections the server asks the client for from now on (``workspace/configuration``)."""
+    asked: list[str | None] = []
+    answer = client.get_configuration
+
+    def counting(*, section: str | None = None, scope_uri: str | None = None) -> Any:
+        asked.append(section)
+        return answer(section=section, scope_uri=scope_uri)
+
+    client.get_configuration = counting  # type: ignore[method-assign]
+    return asked
+
+
 async def test_a_change_notification_without_settings_pulls_the_section(
     client: LanguageClient, settings: dict[str, Any]
 ) -> None:
@@ -54,9 +67,18 @@ async def test_a_pushed_section_applies_at_once_and_the_same_pulled_section_is_n
     """VS Code's way: the notification carries the section, and the client serves the same on request."""
     section = {**settings, "maxSamples": 0}
     client.set_configuration({"ncpu": section})
+    asked = _count_pulls(client)
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"ncpu": section}))
     await _messages_with(client, "setting ncpu.maxSamples must be positive, got 0; using the default")
-    await asyncio.sleep(0.5)  # the pull has been answered by now
+    for _ in range(100):
+        if asked:
+            break
+        await asyncio.sleep(0.05)
+    assert asked and set(asked) == {"ncpu"}  # (the pull at ``initialized`` may be among them)
+    # One more round trip: the server has read the client's answer before it answers this.
+    await client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier("file:///never-opened.py"), types.Position(0, 0))
+    )
     shown = [m.message for m in client.messages if "ncpu.maxSamples" in m.message]
     assert shown == ["ncpu: setting ncpu.maxSamples must be positive, got 0; using the default"]
 

@@ -85,7 +85,8 @@ local function ncpu_client(bufnr)
   return vim.lsp.get_clients({ bufnr = bufnr, name = 'ncpu' })[1]
 end
 
----Pick the action to run: of those of `kind`, a store hit (preferred) first, then the first.
+---Pick the action to run: of those of `kind`, the store's verified edit first (its `data.source`, or its
+---`isPreferred` from a server that sends no data), then the first.
 ---@param actions (lsp.CodeAction|lsp.Command)[]
 ---@param kind string One of `M.kinds`.
 ---@return lsp.CodeAction|lsp.Command?
@@ -93,7 +94,8 @@ function M.pick_action(actions, kind)
   local first
   for _, action in ipairs(actions or {}) do
     if action.kind == kind then
-      if action.isPreferred then
+      local data = type(action.data) == 'table' and action.data or {}
+      if data.source == 'store' or (data.source == nil and action.isPreferred) then
         return action
       end
       first = first or action
@@ -214,7 +216,7 @@ function M.on_status(client_id, params)
 end
 
 ---The server and model state for a statusline: "ncpu: idle", "ncpu: solving add", "ncpu: loading model",
----or "" when no ncpu client is running.
+---"ncpu: error", or "" when no ncpu client is running.
 ---@return string
 function M.status()
   return status.line()

@@ -1,17 +1,18 @@
 -- The ncpu client's state, for `require('ncpu').status()`: the server's `ncpu/status` notification (data),
--- and `$/progress` (through Neovim's LspProgress) for the text of what it is doing.
+-- and `$/progress` (through Neovim's LspProgress) for the text of what it is doing. Neovim's RPC decodes
+-- JSON null to nil, so unset fields are absent.
 
 ---The params of `ncpu/status` (server/contract.py, `Status`).
 ---@class ncpu.ServerStatus
 ---@field state 'idle'|'loading'|'solving'|'error'
 ---@field model string The model in use while solving or loading, else the ladder's first.
----@field tier integer|vim.NIL Index of `model` in the ladder, cheapest first.
----@field stub string|vim.NIL The stub being solved (the latest, when several are).
+---@field tier? integer Index of `model` in the ladder, cheapest first.
+---@field stub? string The stub being solved (the latest, when several are).
 ---@field solving integer How many solves run.
----@field layer string|vim.NIL The cascade layer at work ('greedy', 'best_of_n', ..., 'load').
----@field step integer|vim.NIL
----@field steps integer|vim.NIL
----@field error string|vim.NIL Why, in state 'error'.
+---@field layer? string The cascade layer at work ('greedy', 'best_of_n', ..., 'load').
+---@field step? integer
+---@field steps? integer
+---@field error? string Why, in state 'error'.
 
 ---@class ncpu.Work
 ---@field title string
@@ -31,15 +32,6 @@ function M.attached(client_id)
   clients[client_id] = clients[client_id] or { work = {} }
 end
 
----@param value any
----@return any
-local function present(value)
-  if value == vim.NIL then
-    return nil
-  end
-  return value
-end
-
 ---Record one `ncpu/status`; return a line worth telling the user (a model starts loading, an error), if any.
 ---@param client_id integer
 ---@param params ncpu.ServerStatus
@@ -47,8 +39,9 @@ end
 function M.server(client_id, params)
   M.attached(client_id)
   local state = clients[client_id]
-  if type(params) ~= 'table' or type(params.state) ~= 'string' then
-    return nil
+  local states = { idle = true, loading = true, solving = true, error = true }
+  if type(params) ~= 'table' or not states[params.state] then
+    return nil -- not a status this plugin knows: the last one stands
   end
   local before = state.server and state.server.state
   state.server = params
@@ -56,9 +49,9 @@ function M.server(client_id, params)
     return nil
   end
   if params.state == 'loading' then
-    return 'ncpu: loading model ' .. (present(params.model) or '')
+    return 'ncpu: loading model ' .. (params.model or '')
   elseif params.state == 'error' then
-    return 'ncpu: ' .. (present(params.error) or 'the last solve could not use the model')
+    return 'ncpu: ' .. (params.error or 'the last solve could not use the model')
   end
   return nil
 end
@@ -100,7 +93,7 @@ local function client_line(state)
     if server.state == 'loading' then
       return 'ncpu: loading model'
     elseif server.state == 'solving' then
-      local stub = present(server.stub)
+      local stub = server.stub
       return stub and ('ncpu: solving ' .. stub) or 'ncpu: solving'
     elseif server.state == 'error' then
       return 'ncpu: error'

@@ -11,7 +11,7 @@ import {
     State,
 } from 'vscode-languageclient/node';
 import { type Interpreter, serverCommand } from './interpreter';
-import { type ServerSettings } from './settings';
+import { configurationAnswer, type ServerSettings } from './settings';
 import { isServerStatus, STATUS_NOTIFICATION, type StatusModel } from './status';
 import { SECTION } from './vscodeapi';
 
@@ -91,8 +91,7 @@ function createClient(interpreter: Interpreter, deps: ServerDeps): LanguageClien
                     if (answer instanceof ResponseError) {
                         return answer;
                     }
-                    const values: unknown[] = answer;
-                    return params.items.map((item, index): unknown => (item.section === SECTION ? deps.settings() : values[index]));
+                    return configurationAnswer(params.items, answer as unknown[], SECTION, deps.settings);
                 },
                 didChangeConfiguration: async () => {
                     await client?.sendNotification(DidChangeConfigurationNotification.type, {

@@ -157,3 +157,17 @@ export function describeModel(settings: ServerSettings): string {
     const model = settings.modelPath ?? settings.modelName ?? 'the embedded default model';
     return backend === 'llama_cpp' ? model : `${backend}: ${model}`;
 }
+
+/**
+ * The answer to the server's `workspace/configuration` request: for the `section` it reads, the mapped
+ * server settings (its keys only, paths resolved, as `initializationOptions`); for any other item, what
+ * the editor itself answered.
+ */
+export function configurationAnswer(
+    items: readonly { section?: string }[],
+    answer: readonly unknown[],
+    section: string,
+    settings: () => ServerSettings,
+): unknown[] {
+    return items.map((item, index) => (item.section === section ? settings() : answer[index]));
+}

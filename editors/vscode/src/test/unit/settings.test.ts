@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type ConfigReader, describeModel, resolvePath, SERVER_KEYS, serverSettings } from '../../common/settings';
+import { configurationAnswer, type ConfigReader, describeModel, resolvePath, SERVER_KEYS, serverSettings } from '../../common/settings';
 
 function reader(values: Record<string, unknown>): ConfigReader {
     return { get: <T>(key: string) => values[key] as T | undefined };
@@ -122,3 +122,17 @@ describe('describeModel', () => {
         );
     });
 });
+
+describe('workspace/configuration', () => {
+    it('answers the ncpu section with the mapped settings and leaves the other items as the editor answered', () => {
+        const mapped = { backend: 'fake', modelPath: '/ws/script.json' };
+        const answer = configurationAnswer(
+            [{ section: 'ncpu' }, { section: 'python' }, {}],
+            [{ backend: 'fake', modelPath: 'script.json', python: '/usr/bin/python3' }, { analysis: 1 }, null],
+            'ncpu',
+            () => mapped,
+        );
+        assert.deepEqual(answer, [mapped, { analysis: 1 }, null]);
+    });
+});
+
