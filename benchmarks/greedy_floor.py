@@ -140,11 +140,18 @@ def run_one(backend: object, scorer: Sandbox, bench: BenchProblem, variant: str)
 
 
 def summary(out: Path, variants: list[str]) -> str:
-    rows = ["| variant | problems | pass@1 base | pass@1 plus | no body parsed | tokens / problem | s / problem |",
-            "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    """The table over the problems every variant has finished (a stopped run compares like with like)."""
+    loaded = {}
     for variant in variants:
         path = out / f"{variant}.jsonl"
-        records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+        lines = path.read_text().splitlines() if path.exists() else []
+        loaded[variant] = {r["task_id"]: r for r in (json.loads(line) for line in lines if line.strip())}
+    common = set.intersection(*(set(records) for records in loaded.values())) if loaded else set()
+    rows = [f"{len(common)} problems finished by every variant", "",
+            "| variant | pass@1 base | pass@1 plus | no body parsed | tokens / problem | s / problem |",
+            "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for variant, by_task in loaded.items():
+        records = [by_task[task] for task in sorted(common)]
         if not records:
             continue
         n = len(records)
@@ -154,7 +161,7 @@ def summary(out: Path, variants: list[str]) -> str:
         tokens = sum(r.get("tokens", 0) for r in records) / n
         seconds = sum(r.get("seconds", 0.0) for r in records) / n
         rows.append(
-            f"| {variant} | {n} | {100 * base / n:.1f} ({base}) | {100 * plus / n:.1f} ({plus}) | {unparsed} "
+            f"| {variant} | {100 * base / n:.1f} ({base}) | {100 * plus / n:.1f} ({plus}) | {unparsed} "
             f"| {tokens:.0f} | {seconds:.1f} |"
         )
     return "\n".join(rows)
