@@ -181,6 +181,19 @@ DOCTOR_REPORT = {
 }
 
 
+def _run_lua(nvim: str, script: Path, env: dict[str, str] | None = None) -> None:
+    """Run a Lua script in a headless Neovim with this plugin's runtimepath as the script sets it; it must exit 0."""
+    result = subprocess.run(
+        [nvim, "--headless", "--clean", "-l", str(script)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def _script(path: Path, body: str) -> Path:
     """An executable Python script (this interpreter) at `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -381,16 +394,7 @@ result.stderr = {
 vim.fn.writefile({ vim.json.encode(result) }, out)
 """
     script.write_text(header + body)
-    env = {**os.environ, "PATH": f"{on_path}:/usr/bin:/bin"}
-    result = subprocess.run(
-        [nvim, "--headless", "--clean", "-l", str(script)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 0, result.stderr
+    _run_lua(nvim, script, {**os.environ, "PATH": f"{on_path}:/usr/bin:/bin"})
     assert json.loads(out.read_text()) == {
         "module": ["/venv/bin/python", "-m", "ncpu", "doctor", "--json"],
         "uv": ["uv", "run", "python", "-m", "ncpu", "doctor", "--json"],
@@ -446,14 +450,7 @@ result.told = told
 vim.fn.writefile({ vim.json.encode(result) }, out)
 """
     )
-    result = subprocess.run(
-        [nvim, "--headless", "--clean", "-l", str(script)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 0, result.stderr
+    _run_lua(nvim, script)
     assert json.loads(out.read_text()) == {
         "store": "anything at all",
         "first": "Solve with cascade: f",
