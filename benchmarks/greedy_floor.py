@@ -7,6 +7,9 @@ problem by problem, so load that comes and goes slows all of them alike.
 
     python benchmarks/greedy_floor.py --variants ours,evalplus --out benchmarks/out/greedy-floor [--limit N]
 
+``--backend transformers`` decodes the same GGUF through transformers (dequantized to float32), so that
+llama.cpp's kernels can be told apart from the prompt; give it an OUT of its own.
+
 Results go to ``OUT/<variant>.jsonl`` (one line per problem, resumable: finished problems are skipped) and a
 summary table to stdout.
 """
@@ -30,7 +33,7 @@ from ncpu.backends.host import open_backend  # noqa: E402
 from ncpu.bench.datasets import BenchProblem, load_humanevalplus  # noqa: E402
 from ncpu.bench.scoring import score  # noqa: E402
 from ncpu.cascade.parse import extract_body  # noqa: E402
-from ncpu.cascade.prompts import SYSTEM, build_request, stub_text  # noqa: E402
+from ncpu.cascade.prompts import build_request, stub_text  # noqa: E402
 from ncpu.config import ModelSettings, SandboxLimits  # noqa: E402
 from ncpu.models import EMBEDDED_DEFAULT, ensure_model  # noqa: E402
 from ncpu.problem import Problem  # noqa: E402
@@ -48,15 +51,27 @@ EVALPLUS_RESPONSE = (
     "Below is a Python script with a self-contained function that solves the problem and passes corresponding tests:"
 )
 QWEN_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
+EXPERT_SYSTEM = "You are an expert Python programmer. You write correct, simple, self-contained code."
+"""The cascade's system prompt until the first study of this script showed Qwen's own scoring higher."""
 
 
 def _ours(problem: Problem) -> GenerationRequest:
     return build_request(problem, temperature=0.0, max_tokens=MAX_NEW_TOKENS)
 
 
-def _ours_qwen_system(problem: Problem) -> GenerationRequest:
+def _with_system(problem: Problem, system: str) -> GenerationRequest:
     request = _ours(problem)
-    return dataclasses.replace(request, messages=(ChatMessage("system", QWEN_SYSTEM), *request.messages[1:]))
+    user = [message for message in request.messages if message.role != "system"]
+    return dataclasses.replace(request, messages=(ChatMessage("system", system), *user))
+
+
+def _ours_qwen_system(problem: Problem) -> GenerationRequest:
+    """Qwen's system prompt given explicitly (for a Qwen model, the prompt ``ours`` renders to)."""
+    return _with_system(problem, QWEN_SYSTEM)
+
+
+def _ours_expert_system(problem: Problem) -> GenerationRequest:
+    return _with_system(problem, EXPERT_SYSTEM)
 
 
 def _evalplus_messages(problem: Problem, system: str) -> tuple[ChatMessage, ...]:
@@ -98,11 +113,11 @@ def _ours_whole(problem: Problem) -> GenerationRequest:
 VARIANTS: dict[str, Callable[[Problem], GenerationRequest]] = {
     "ours": _ours,
     "ours_qwen_system": _ours_qwen_system,
+    "ours_expert_system": _ours_expert_system,
     "ours_whole": _ours_whole,
     "evalplus": _evalplus,
     "evalplus_prefilled": _evalplus_prefilled,
 }
-assert SYSTEM  # the cascade's system prompt is the one ``ours`` uses
 
 
 def _done(path: Path) -> set[str]:
@@ -173,6 +188,12 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "greedy-floor")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--model", type=Path, help="a GGUF file (default: the embedded 0.5B)")
+    parser.add_argument(
+        "--backend",
+        default="llama_cpp",
+        choices=("llama_cpp", "transformers"),
+        help="transformers loads the same GGUF dequantized: it separates llama.cpp's kernels from the prompt",
+    )
     parser.add_argument("--limit", type=int, help="the first N problems")
     parser.add_argument("--summary", action="store_true", help="print the table of what OUT holds, run nothing")
     args = parser.parse_args()
@@ -186,7 +207,7 @@ def main() -> int:
         return 0
     problems = load_humanevalplus(args.data)[: args.limit]
     model = args.model or ensure_model(EMBEDDED_DEFAULT)
-    backend = open_backend("llama_cpp", model, ModelSettings())
+    backend = open_backend(args.backend, model, ModelSettings())
     scorer = Sandbox(SandboxLimits(wall_seconds=20.0))
     done = {variant: _done(args.out / f"{variant}.jsonl") for variant in variants}
     try:

@@ -10,13 +10,21 @@ The batch runs in a context of its own on the already loaded model (``n_seq_max 
 cache), so the single-sequence context of ``Llama`` and its prompt cache are left alone. Each sequence
 has its own sampler chain (top-k 40, top-p 0.95, min-p 0.05, temperature, then a seeded draw: the
 settings the one-at-a-time path uses), its own stop strings and token budget, and leaves the batch when
-it finishes; finished samples are handed out in the order they finish. A cancel or the deadline stops
-the loop between two steps.
+it finishes; finished samples are handed out in the order they finish, so the caller verifies each
+while the rest are still to be decoded, and stops them all by closing the generator. A cancel or the
+deadline stops the loop between two steps.
+
+The batch's context is kept for the next call: best-of-N asks for samples of one prompt at several
+temperatures in turn, and a prompt of 300 tokens costs about as long to evaluate on 2 cores as 60 new
+tokens. When the next call has the same prompt (and fits), the samples' cells are removed and the
+prompt's are kept. The prompt's last token is always decoded alone, in a fresh context too, so that the
+first logits, and hence the samples of a seed, do not depend on whether the context was kept.
 """
 
 from __future__ import annotations
 
 import ctypes
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +34,11 @@ from ncpu.backends.base import BackendError, Generation, GenerationRequest, appl
 from ncpu.cancel import Cancelled, CancelToken
 
 _PIECE_BYTES = 256
+
+
+def _context_size(tokens: list[int], request: GenerationRequest, n: int) -> int:
+    """Cells for the prompt and ``n`` answers of ``request.max_tokens`` each."""
+    return len(tokens) + n * (request.max_tokens + 1) + 16
 
 
 @dataclass
@@ -44,8 +57,23 @@ class _Sequence:
         return b"".join(self.pieces).decode("utf-8", errors="ignore")
 
 
+@dataclass
+class _Kept:
+    """A batch context left from the last call, with the prompt whose cells it still holds."""
+
+    context: Any
+    batch: Any
+    tokens: list[int]
+    n_ctx: int
+    n_seq: int
+
+
 class BatchedSampler:
-    """Decodes ``n`` samples of one prompt in one batch on a loaded ``llama_cpp.Llama``."""
+    """Decodes ``n`` samples of one prompt in one batch on a loaded ``llama_cpp.Llama``.
+
+    One instance per model: it keeps the last batch context (see the module's docstring) until a call with
+    another prompt, or ``close``. A call made while another batch is running gets a context of its own.
+    """
 
     def __init__(self, llama: Any, threads: int) -> None:
         import llama_cpp
@@ -55,17 +83,48 @@ class BatchedSampler:
         self._model = llama._model.model
         self._vocab = llama_cpp.llama_model_get_vocab(self._model)
         self._threads = threads
+        self._kept: _Kept | None = None
+        self._busy = threading.Lock()
+        self.prompts_reused = 0
+        """How many calls found their prompt's cells kept (for tests and benchmarks)."""
 
     def sample(
         self, prompt: str, request: GenerationRequest, n: int, cancel: CancelToken | None = None
     ) -> Iterator[Generation]:
         """The ``n`` samples, each yielded when it finishes; raises ``BackendError`` if the batch cannot start."""
-        raw = self._raw
         tokens = self._llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
         if not tokens:
             raise BackendError("empty prompt")
-        started = time.perf_counter()
-        n_ctx = len(tokens) + n * (request.max_tokens + 1) + 16
+        if not self._busy.acquire(blocking=False):  # another batch holds the kept context
+            yield from self._run(self._open(tokens, request, n), tokens, request, n, cancel, keep=False)
+            return
+        try:
+            kept, self._kept = self._kept, None
+            if kept is not None and self._fits(kept, tokens, request, n):
+                self.prompts_reused += 1
+                self._clear_samples(kept)
+            else:
+                if kept is not None:
+                    self._free(kept)
+                kept = self._open(tokens, request, n)
+            yield from self._run(kept, tokens, request, n, cancel, keep=True)
+        finally:
+            self._busy.release()
+
+    def close(self) -> None:
+        """Free the kept context."""
+        with self._busy:
+            if self._kept is not None:
+                self._free(self._kept)
+                self._kept = None
+
+    def _fits(self, kept: _Kept, tokens: list[int], request: GenerationRequest, n: int) -> bool:
+        return kept.tokens == tokens and n <= kept.n_seq and _context_size(tokens, request, n) <= kept.n_ctx
+
+    def _open(self, tokens: list[int], request: GenerationRequest, n: int) -> _Kept:
+        """A context for ``n`` sequences with the prompt's cells (all but its last token) in sequence 0."""
+        raw = self._raw
+        n_ctx = _context_size(tokens, request, n)
         params = raw.llama_context_default_params()
         params.n_ctx = n_ctx
         params.n_batch = max(len(tokens), n)
@@ -78,23 +137,61 @@ class BatchedSampler:
         context = raw.llama_init_from_model(self._model, params)
         if not context:
             raise BackendError(f"llama.cpp could not make a context for {n} sequences of {n_ctx} tokens")
-        batch = raw.llama_batch_init(max(len(tokens), n), 0, n)
-        sequences: list[_Sequence] = []
+        kept = _Kept(context, raw.llama_batch_init(max(len(tokens), n), 0, n), tokens, n_ctx, n)
         try:
-            self._decode_prompt(context, batch, tokens, n)
-            memory = raw.llama_get_memory(context)
+            if len(tokens) > 1:
+                self._decode(kept, tokens[:-1], 0, logits=False)
+        except BackendError:
+            self._free(kept)
+            raise
+        return kept
+
+    def _clear_samples(self, kept: _Kept) -> None:
+        """Drop the last call's samples, and the prompt's last token, which is decoded again."""
+        memory = self._raw.llama_get_memory(kept.context)
+        for seq in range(1, kept.n_seq):
+            self._raw.llama_memory_seq_rm(memory, seq, -1, -1)
+        self._raw.llama_memory_seq_rm(memory, 0, len(kept.tokens) - 1, -1)
+
+    def _run(
+        self,
+        kept: _Kept,
+        tokens: list[int],
+        request: GenerationRequest,
+        n: int,
+        cancel: CancelToken | None,
+        *,
+        keep: bool,
+    ) -> Iterator[Generation]:
+        raw = self._raw
+        started = time.perf_counter()
+        sequences: list[_Sequence] = []
+        reusable = False
+        try:
+            self._decode(kept, tokens[-1:], len(tokens) - 1, logits=True)
+            memory = raw.llama_get_memory(kept.context)
             for seq in range(1, n):
                 raw.llama_memory_seq_cp(memory, 0, seq, -1, -1)
             seed = request.seed if request.seed else int(time.time_ns() & 0x7FFFFFFF)
             sequences = [_Sequence(i, self._sampler(request.temperature, seed + i), len(tokens)) for i in range(n)]
             for sequence in sequences:
-                sequence.logits_row = len(tokens) - 1
-            yield from self._steps(context, batch, sequences, request, cancel, started)
+                sequence.logits_row = 0
+            yield from self._steps(kept.context, kept.batch, sequences, request, cancel, started)
+            reusable = True
+        except (GeneratorExit, Cancelled):  # the caller stopped early, or the solve was cancelled
+            reusable = True
+            raise
         finally:
             for sequence in sequences:
                 raw.llama_sampler_free(sequence.sampler)
-            raw.llama_batch_free(batch)
-            raw.llama_free(context)
+            if keep and reusable:  # not after a failed decode: its cells are in no known state
+                self._kept = kept
+            else:
+                self._free(kept)
+
+    def _free(self, kept: _Kept) -> None:
+        self._raw.llama_batch_free(kept.batch)
+        self._raw.llama_free(kept.context)
 
     def _sampler(self, temperature: float, seed: int) -> Any:
         raw = self._raw
@@ -109,16 +206,18 @@ class BatchedSampler:
             raw.llama_sampler_chain_add(chain, stage)
         return chain
 
-    def _decode_prompt(self, context: Any, batch: Any, tokens: list[int], n: int) -> None:
+    def _decode(self, kept: _Kept, tokens: list[int], start: int, *, logits: bool) -> None:
+        """Decode ``tokens`` into sequence 0 from position ``start``; logits for the last one if asked."""
         raw = self._raw
+        batch = kept.batch
         batch.n_tokens = len(tokens)
-        for position, token in enumerate(tokens):
-            batch.token[position] = token
-            batch.pos[position] = position
-            batch.n_seq_id[position] = 1
-            batch.seq_id[position][0] = 0
-            batch.logits[position] = position == len(tokens) - 1
-        if raw.llama_decode(context, batch) != 0:
+        for row, token in enumerate(tokens):
+            batch.token[row] = token
+            batch.pos[row] = start + row
+            batch.n_seq_id[row] = 1
+            batch.seq_id[row][0] = 0
+            batch.logits[row] = logits and row == len(tokens) - 1
+        if raw.llama_decode(kept.context, batch) != 0:
             raise BackendError("llama.cpp could not evaluate the prompt for batched sampling")
 
     def _piece(self, token: int) -> bytes:

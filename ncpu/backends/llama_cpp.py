@@ -16,12 +16,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ncpu.backends.base import BackendBase, BackendError, Generation, GenerationRequest, past
 from ncpu.backends.registry import register_backend
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.config import ModelSettings
+
+if TYPE_CHECKING:
+    from ncpu.backends.llama_batch import BatchedSampler
 
 logger = logging.getLogger(__name__)
 _CHATML = (
@@ -80,6 +83,7 @@ class LlamaCppBackend(BackendBase):
         self._path = path
         self._threads = threads
         self._batch_sampling = settings.batch_sampling
+        self._batch_sampler: BatchedSampler | None = None
         self._lock = threading.Lock()
 
     def _token_text(self, token: int) -> str:
@@ -175,9 +179,7 @@ class LlamaCppBackend(BackendBase):
         if n <= 1 or request.temperature <= 0 or not self._batch_sampling:
             yield from super().sample(request, n, cancel)
             return
-        from ncpu.backends.llama_batch import BatchedSampler
-
-        samples = BatchedSampler(self._llama, self._threads).sample(self.render_prompt(request), request, n, cancel)
+        samples = self._batched().sample(self.render_prompt(request), request, n, cancel)
         try:
             first = next(samples, None)
         except BackendError as exc:
@@ -189,8 +191,20 @@ class LlamaCppBackend(BackendBase):
         yield first
         yield from samples
 
+    def _batched(self) -> BatchedSampler:
+        """The model's batch sampler, made on first use (it keeps its context between calls)."""
+        if self._batch_sampler is None:
+            from ncpu.backends.llama_batch import BatchedSampler
+
+            self._batch_sampler = BatchedSampler(self._llama, self._threads)
+        return self._batch_sampler
+
     def close(self) -> None:
         """Free the model's memory."""
+        sampler: BatchedSampler | None = getattr(self, "_batch_sampler", None)
+        if sampler is not None:
+            sampler.close()
+            self._batch_sampler = None
         llama: Any = getattr(self, "_llama", None)
         if llama is not None:
             llama.close()

@@ -217,30 +217,34 @@ class Cascade:
         temperatures = budget.temperatures
         if self.store is not None:
             temperatures = self.store.temperature_order(temperatures, backend.name)
-        total = len(temperatures) * budget.samples_per_temperature
-        step = 0
-        for temperature in temperatures:
+        total = min(len(temperatures) * budget.samples_per_temperature, state.samples_left("best_of_n"))
+        model = self._model_of(tier)
+        checked = 0
+        for number, temperature in enumerate(temperatures, 1):
             n = min(budget.samples_per_temperature, state.samples_left("best_of_n"))
             if n <= 0:
                 return
+            state.emit("best_of_n", _checked(checked, total), checked, total, model=model)
             request = build_request(
                 problem,
                 temperature=temperature,
                 max_tokens=state.max_new_tokens(),
-                seed=self.settings.model.seed + 1000 + 97 * (step + 1),
+                seed=self.settings.model.seed + 1000 + 97 * (number - 1) * budget.samples_per_temperature + 97,
                 deadline=state.deadline,
             )
+            # Each sample is verified the moment the backend hands it over, while a batching backend has the
+            # rest still to decode; a pass closes the stream, which stops them.
             samples = backend.sample(request, n, cancel)
             try:
                 for _ in range(n):
                     if not state.can_generate("best_of_n"):
                         return
-                    step += 1
-                    state.emit("best_of_n", f"best-of-N {step}/{total}", step, total, model=self._model_of(tier))
                     generation = next(samples, None)
                     if generation is None:
                         break
                     self._take("best_of_n", backend.name, temperature, request, generation, problem, state, cancel)
+                    checked += 1
+                    state.emit("best_of_n", _checked(checked, total), checked, total, model=model)
             finally:
                 _close(samples)
 
@@ -407,6 +411,11 @@ def _close(samples: Iterator[Generation]) -> None:
     close = getattr(samples, "close", None)
     if close is not None:
         close()
+
+
+def _checked(checked: int, total: int) -> str:
+    """Best-of-N's progress, in the words the editors show."""
+    return f"best-of-N: {checked} of {total} samples checked"
 
 
 def _costs(state: SolveState) -> dict[str, Any]:

@@ -14,13 +14,16 @@ from ncpu.sandbox.verdict import CheckResult
 if TYPE_CHECKING:
     from ncpu.problem import Problem
 
-SYSTEM = "You are an expert Python programmer. You write correct, simple, self-contained code."
 INSTRUCTION = (
     "Complete the following Python function. Keep the signature and docstring exactly as they are, "
     "make the function satisfy its docstring and examples, and answer with the complete function in "
     "one ```python code block."
 )
-STOP = ("\n```", "\nif __name__", "\n# Example", "\n# Test", "\nassert ", "\nprint(")
+STOP = ("\n```", "\nif __name__", "\n#", "\n>>>", "\nassert ", "\nprint(")
+"""Where the function is over and the model goes on writing something else: the code block's end, a script
+block, a comment or an example at column 0 ("# Check function to verify ...", then a test harness of a
+hundred tokens), a top-level assert or print. A helper ``def`` at column 0 is not a stop: the body may call it.
+The answer starts inside the indented body (the stub is prefilled), so column 0 is outside the function."""
 MAX_ECHO_STOPS = 40
 
 
@@ -109,7 +112,11 @@ def build_request(
         )
     prefix = "```python\n" + stub
     return GenerationRequest(
-        messages=(ChatMessage("system", SYSTEM), ChatMessage("user", prompt)),
+        # No system message: the model's chat template then adds the one it was tuned with (Qwen2.5's "You are
+        # Qwen, created by Alibaba Cloud. You are a helpful assistant."), which its published scores use too.
+        # On the embedded 0.5B that is 57.3 greedy on HumanEval against 54.9 with a system prompt of our own
+        # ("You are an expert Python programmer ...": benchmarks/greedy_floor.py, RESULTS.md).
+        messages=(ChatMessage("user", prompt),),
         temperature=temperature,
         max_tokens=max_tokens,
         seed=seed,

@@ -31,7 +31,7 @@ class LayerEvent:
 
     layer: str
     message: str
-    """Short text for a progress bar: ``"greedy"``, ``"retry 2/4"``, ``"best-of-N 7/16"``."""
+    """Short text for a progress bar: ``"greedy"``, ``"retry 2/4"``, ``"best-of-N: 7 of 16 samples checked"``."""
     step: int | None = None
     steps: int | None = None
     """Step of steps within the layer (``retry`` 2 of 4), for layers that have steps."""

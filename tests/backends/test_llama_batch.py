@@ -63,3 +63,52 @@ def test_sequential_sampling_is_still_there_when_asked_for(embedded_gguf: Path) 
         assert len(list(sequential.sample(REQUEST, 2))) == 2
     finally:
         sequential.close()
+
+
+def test_the_prompt_is_evaluated_once_for_calls_in_a_row_and_the_samples_do_not_change(
+    backend: LlamaCppBackend,
+) -> None:
+    from ncpu.backends.llama_batch import BatchedSampler
+
+    other = dataclasses.replace(REQUEST, messages=(ChatMessage("user", "Write a function that reverses a list."),))
+    sampler = backend._batched()
+    list(backend.sample(other, 2))  # the kept context now holds another prompt
+    reused = sampler.prompts_reused
+    fresh = [g.text for g in backend.sample(REQUEST, 3)]
+    assert sampler.prompts_reused == reused  # a new prompt: a new context
+    cooler = dataclasses.replace(REQUEST, temperature=0.4)
+    cooler_kept = [g.text for g in backend.sample(cooler, 3)]
+    assert sampler.prompts_reused == reused + 1
+    early = backend.sample(REQUEST, 3)
+    next(early)
+    early.close()  # stopped after one sample: the context is still kept
+    assert [g.text for g in backend.sample(REQUEST, 3)] == fresh
+    assert sampler.prompts_reused == reused + 3
+    alone = BatchedSampler(backend._llama, 2)
+    try:  # a sampler that never kept anything gives the same samples
+        assert [g.text for g in alone.sample(backend.render_prompt(cooler), cooler, 3)] == cooler_kept
+    finally:
+        alone.close()
+
+
+def test_the_cascade_prompt_gets_the_system_prompt_the_model_was_tuned_with(backend: LlamaCppBackend) -> None:
+    from extraction import find_stubs
+    from ncpu.cascade.prompts import build_request
+    from ncpu.problem import Problem
+
+    source = 'def double(x: int) -> int:\n    """>>> double(2)\n    4\n    """\n'
+    problem = Problem.from_source(source, find_stubs(source)[0])
+    rendered = backend.render_prompt(build_request(problem, temperature=0.0, max_tokens=8))
+    assert rendered.startswith(
+        "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
+        "<|im_start|>user\nComplete the following Python function."
+    )
+    assert rendered.endswith("<|im_start|>assistant\n```python\n" + source)
+
+
+def test_a_batch_running_while_another_runs_gets_a_context_of_its_own(backend: LlamaCppBackend) -> None:
+    outer = backend.sample(REQUEST, 2)
+    first = next(outer)
+    inner = [g.text for g in backend.sample(REQUEST, 2)]
+    rest = list(outer)
+    assert len(inner) == 2 and len([first, *rest]) == 2

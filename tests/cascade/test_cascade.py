@@ -93,7 +93,11 @@ def test_best_of_n_reports_steps(store_dir: Path, sandbox: Sandbox) -> None:
     events: list[LayerEvent] = []
     solution = engine.solve(_problem(), on_event=events.append)
     assert solution.layer == "best_of_n"
-    assert "best-of-N 2/16" in [e.message for e in events]
+    progress = [(e.message, e.step, e.steps) for e in events if e.layer == "best_of_n"]
+    assert progress == [  # counted as the samples are checked; the second passed, which ends the solve
+        ("best-of-N: 0 of 16 samples checked", 0, 16),
+        ("best-of-N: 1 of 16 samples checked", 1, 16),
+    ]
 
 
 def test_escalation_uses_the_next_tier_after_a_verified_failure(store_dir: Path, sandbox: Sandbox) -> None:

@@ -122,13 +122,17 @@ export function statusKind(state: StatusState): StatusKind {
     return state.work.size > 0 ? 'solving' : 'idle';
 }
 
-/** "best_of_n" step 3 of 8 → "best-of-N 3/8", for the tooltip. */
+/** "retry" step 2 of 4 → "retry 2/4"; "best_of_n" 3 of 8 → "best-of-N: 3 of 8 samples checked", for the tooltip. */
 export function describeStep(status: ServerStatus): string | undefined {
     if (status.layer === null) {
         return undefined;
     }
-    const layer = status.layer === 'best_of_n' ? 'best-of-N' : status.layer === 'load' ? 'loading the model' : status.layer;
-    return status.step !== null && status.steps !== null ? `${layer} ${status.step}/${status.steps}` : layer;
+    const counted = status.step !== null && status.steps !== null;
+    if (status.layer === 'best_of_n') {
+        return counted ? `best-of-N: ${status.step} of ${status.steps} samples checked` : 'best-of-N';
+    }
+    const layer = status.layer === 'load' ? 'loading the model' : status.layer;
+    return counted ? `${layer} ${status.step}/${status.steps}` : layer;
 }
 
 export interface StatusView {

@@ -99,7 +99,8 @@ describe('the notification', () => {
     });
 
     it('describes the layer and step', () => {
-        assert.equal(describeStep({ ...IDLE, layer: 'best_of_n', step: 3, steps: 8 }), 'best-of-N 3/8');
+        assert.equal(describeStep({ ...IDLE, layer: 'best_of_n', step: 3, steps: 8 }), 'best-of-N: 3 of 8 samples checked');
+        assert.equal(describeStep({ ...IDLE, layer: 'retry', step: 2, steps: 4 }), 'retry 2/4');
         assert.equal(describeStep({ ...IDLE, layer: 'template' }), 'template');
         assert.equal(describeStep(IDLE), undefined);
     });
@@ -123,9 +124,9 @@ describe('status view', () => {
         const state = run(running, server({ state: 'solving', stub: 'f', solving: 1 }), { type: 'begin', token: 't', title: 'ncpu: solving f' }, {
             type: 'report',
             token: 't',
-            message: 'best-of-N 7/16',
+            message: 'best-of-N: 7 of 16 samples checked',
         });
-        assert.match(render(state, 'm').tooltip, /solving f: best-of-N 7\/16/);
+        assert.match(render(state, 'm').tooltip, /solving f: best-of-N: 7 of 16 samples checked/);
     });
 
     it('says idle and loading model', () => {

@@ -1,0 +1,77 @@
+"""Time to an answer, per problem, from ``ncpu bench humanevalplus`` runs, side by side (speed issue 16).
+
+    python benchmarks/latency.py benchmarks/runs/humanevalplus-0.5b-rerun benchmarks/runs/<new run> [...]
+
+For each run (a folder holding ``cascade.jsonl``): the time per problem over all problems (p50 / p90 / max),
+the time to a verified answer over the problems that got one, the time the unsolved ones burned, the total
+of the per-problem times, and pass@1 on the base and plus tests with the number verified. Times are the
+cascade's own ``seconds`` (generation and verification, the model already loaded). Percentiles are the
+nearest rank. The runs are compared on the problems they all finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+
+def load(run: Path) -> dict[str, dict[str, object]]:
+    """The run's records by task id (the last one wins if a resumed run wrote one twice)."""
+    path = run / "cascade.jsonl"
+    records = (json.loads(line) for line in path.read_text().splitlines() if line.strip())
+    return {str(record["task_id"]): record for record in records}
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile; ``nan`` for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def _spread(values: list[float]) -> str:
+    return f"{percentile(values, 0.5):.1f} / {percentile(values, 0.9):.1f} / {max(values, default=math.nan):.1f}"
+
+
+def table(runs: list[Path]) -> str:
+    loaded = {run: load(run) for run in runs}
+    common = set.intersection(*(set(records) for records in loaded.values()))
+    lines = [
+        f"{len(common)} problems finished by every run; seconds per problem, p50 / p90 / max",
+        "",
+        "| run | all problems | verified | unsolved | total (min) | pass@1 base | pass@1 plus | verified |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run, by_task in loaded.items():
+        records = [by_task[task] for task in sorted(common)]
+        seconds = [float(r["seconds"]) for r in records]  # type: ignore[arg-type]
+        verified = [float(r["seconds"]) for r in records if r["verified"]]  # type: ignore[arg-type]
+        unsolved = [float(r["seconds"]) for r in records if not r["verified"]]  # type: ignore[arg-type]
+        base = sum(bool(r["base"]) for r in records)
+        plus = sum(bool(r["plus"]) for r in records)
+        n = len(records)
+        lines.append(
+            f"| {run.name} | {_spread(seconds)} | {_spread(verified)} | {_spread(unsolved)} | {sum(seconds) / 60:.1f} "
+            f"| {100 * base / n:.1f} | {100 * plus / n:.1f} | {len(verified)} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="+", type=Path, help="run folders, each with a cascade.jsonl")
+    args = parser.parse_args()
+    missing = [str(run) for run in args.runs if not (run / "cascade.jsonl").is_file()]
+    if missing:
+        print(f"no cascade.jsonl in: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    print(table(args.runs))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
