@@ -1,0 +1,327 @@
+"""More inputs than the user wrote: the examples' arguments, mutated by type (trust issue 15, §1).
+
+A body can pass every example in a docstring and still be wrong on the inputs nobody wrote down: the
+empty list, a negative number, a tie. Generated inputs have no expected values; they only let candidates
+that pass every check be compared with each other (``ncpu.cascade.agreement``).
+
+The mutations are EvalPlus's type-aware ones: integers ±1, 0, negated, large; floats at .5 boundaries;
+strings empty, one character, case and whitespace changes, reversed, unicode; lists and tuples empty, one
+element, reversed, sorted, a duplicate, and their elements mutated in turn; dicts and sets emptied, one
+entry dropped, a value mutated. An input is kept only where every argument has a type the examples gave
+that parameter (``bool`` is not ``int``; an empty container fits any of its kind) and the parameter's
+annotation admits (``int``, ``list[str]``, ``Optional[float]``, ``X | None``...; anything this module
+does not read admits everything). Calls are rendered as source, positional parameters by position and
+keyword-only ones by name. The order is deterministic and round-robin over examples, parameters and
+mutations, so the first ``limit`` inputs cover every parameter.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from extraction.check import Check
+from extraction.stub import Stub
+from ncpu.cascade.template_examples import examples_from_checks
+from ncpu.cascade.template_grammar import within_caps
+
+MAX_PROBES = 48
+"""Generated inputs per stub: each passing candidate runs on all of them once, in one sandbox child."""
+_PER_VALUE = 12
+"""Mutations of one value that are tried (the first ones are the most telling)."""
+_LARGE = 10**6
+
+
+def probe_calls(stub: Stub, checks: Sequence[Check], limit: int = MAX_PROBES) -> list[str]:
+    """Up to ``limit`` calls of ``stub`` on generated inputs, none of them an input the checks already have.
+
+    Only functions called directly with literal arguments in the checks get inputs (a method's checks
+    build an object first, and its state is not a literal).
+    """
+    if stub.is_method or limit <= 0:
+        return []
+    signature = _Signature.parse(stub)
+    if signature is None:
+        return []
+    examples = examples_from_checks(stub.params, checks, stub.name)
+    if not examples:
+        return []
+    kinds = [frozenset(_kind(example.args[i]) for example in examples) for i in range(len(stub.params))]
+    seen = {_key(example.args) for example in examples}
+    calls: list[str] = []
+    for args in _round_robin([_mutants(example.args) for example in examples]):
+        key = _key(args)
+        if key in seen:
+            continue
+        seen.add(key)
+        if not all(_fits(kinds[i], value) for i, value in enumerate(args)):
+            continue
+        if not all(within_caps(value) and admits(signature.hints[i], value) for i, value in enumerate(args)):
+            continue
+        calls.append(signature.render(stub.name, args))
+        if len(calls) >= limit:
+            break
+    return calls
+
+
+# -- the signature ---------------------------------------------------------------------------------------
+
+
+class _Signature:
+    """Each parameter's annotation (or ``None``) and whether it must be passed by name."""
+
+    def __init__(self, names: Sequence[str], hints: Sequence[ast.expr | None], keyword_only: Sequence[bool]) -> None:
+        self.names = list(names)
+        self.hints = list(hints)
+        self.keyword_only = list(keyword_only)
+
+    @classmethod
+    def parse(cls, stub: Stub) -> _Signature | None:
+        head = stub.signature.strip()
+        try:
+            tree = ast.parse(f"{head}\n    pass\n")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        function = tree.body[0] if tree.body else None
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            return None
+        arguments = function.args
+        if arguments.vararg is not None or arguments.kwarg is not None:
+            return None  # *args / **kw: which argument goes where is not the examples' to say
+        positional = [*arguments.posonlyargs, *arguments.args]
+        every = [*positional, *arguments.kwonlyargs]
+        if [argument.arg for argument in every] != list(stub.params):
+            return None
+        return cls(
+            [argument.arg for argument in every],
+            [argument.annotation for argument in every],
+            [False] * len(positional) + [True] * len(arguments.kwonlyargs),
+        )
+
+    def render(self, name: str, args: Sequence[Any]) -> str:
+        parts = [
+            f"{parameter}={value!r}" if by_name else repr(value)
+            for parameter, value, by_name in zip(self.names, args, self.keyword_only, strict=True)
+        ]
+        return f"{name}({', '.join(parts)})"
+
+
+# -- which values an annotation admits -------------------------------------------------------------------
+
+_SCALARS: dict[str, Callable[[Any], bool]] = {
+    "int": lambda value: type(value) is int,
+    "float": lambda value: type(value) in (int, float),
+    "complex": lambda value: type(value) in (int, float, complex),
+    "bool": lambda value: type(value) is bool,
+    "str": lambda value: type(value) is str,
+    "bytes": lambda value: type(value) is bytes,
+    "None": lambda value: value is None,
+    "NoneType": lambda value: value is None,
+}
+_CONTAINERS: dict[str, tuple[type, ...]] = {
+    "list": (list,),
+    "List": (list,),
+    "Sequence": (list, tuple),
+    "Iterable": (list, tuple, set, frozenset, dict, str),
+    "Collection": (list, tuple, set, frozenset, dict, str),
+    "tuple": (tuple,),
+    "Tuple": (tuple,),
+    "dict": (dict,),
+    "Dict": (dict,),
+    "Mapping": (dict,),
+    "set": (set,),
+    "Set": (set,),
+    "frozenset": (frozenset,),
+    "FrozenSet": (frozenset,),
+}
+
+
+def _name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):  # typing.List, t.Optional
+        return node.attr
+    return None
+
+
+def admits(annotation: ast.expr | None, value: Any) -> bool:
+    """Whether ``value`` fits ``annotation``; what this does not understand admits everything."""
+    if annotation is None:
+        return True
+    if isinstance(annotation, ast.Constant):
+        if annotation.value is None:
+            return value is None
+        if isinstance(annotation.value, str):  # a forward reference: "list[int]"
+            try:
+                parsed = ast.parse(annotation.value, mode="eval").body
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return True
+            return admits(parsed, value)
+        return True
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return admits(annotation.left, value) or admits(annotation.right, value)
+    name = _name(annotation)
+    if name is not None:
+        if name in _SCALARS:
+            return _SCALARS[name](value)
+        if name in _CONTAINERS:
+            return isinstance(value, _CONTAINERS[name])
+        return True
+    if isinstance(annotation, ast.Subscript):
+        return _admits_subscript(annotation, value)
+    return True
+
+
+def _admits_subscript(annotation: ast.Subscript, value: Any) -> bool:
+    base = _name(annotation.value)
+    inner = annotation.slice
+    items = list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
+    if base == "Optional":
+        return value is None or admits(items[0], value)
+    if base == "Union":
+        return any(admits(item, value) for item in items)
+    if base in ("Literal",):
+        return True
+    if base not in _CONTAINERS or not isinstance(value, _CONTAINERS[base]):
+        return base not in _CONTAINERS and base not in _SCALARS
+    if isinstance(value, dict):
+        if len(items) != 2:
+            return True
+        return all(admits(items[0], key) and admits(items[1], item) for key, item in value.items())
+    if isinstance(value, str):
+        return True
+    parts: Any = value
+    if base in ("tuple", "Tuple") and not (len(items) == 2 and _is_ellipsis(items[1])):
+        return len(items) == len(parts) and all(admits(item, part) for item, part in zip(items, parts, strict=True))
+    return all(admits(items[0], item) for item in parts)
+
+
+def _is_ellipsis(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is Ellipsis
+
+
+# -- which values the examples' types admit --------------------------------------------------------------
+
+
+def _kind(value: Any) -> tuple[Any, ...]:
+    """A value's type, containers with the kinds of their items (``[1, 2]`` → list of int)."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return (type(value).__name__, frozenset(_kind(item) for item in value))
+    if isinstance(value, dict):
+        return ("dict", frozenset(_kind(key) for key in value), frozenset(_kind(item) for item in value.values()))
+    return (type(value).__name__,)
+
+
+def _fits(kinds: frozenset[tuple[Any, ...]], value: Any) -> bool:
+    """Whether ``value`` has a kind some example gave this parameter (empty containers fit their kind)."""
+    own = _kind(value)
+    return any(_within(own, kind) for kind in kinds)
+
+
+def _within(own: tuple[Any, ...], kind: tuple[Any, ...]) -> bool:
+    if own[0] != kind[0]:
+        return False
+    if len(own) == 1:
+        return True
+    parts = zip(own[1:], kind[1:], strict=True)
+    return all(all(any(_within(item, allowed) for allowed in seen) for item in items) for items, seen in parts)
+
+
+def _key(args: Sequence[Any]) -> str:
+    """Equal inputs, told apart by type (``1`` is not ``True``, ``[1]`` is not ``(1,)``)."""
+    return repr([(type(value).__name__, repr(value)) for value in args])
+
+
+# -- the mutations ---------------------------------------------------------------------------------------
+
+
+def _round_robin(streams: Sequence[Iterator[tuple[Any, ...]]]) -> Iterator[tuple[Any, ...]]:
+    for batch in itertools.zip_longest(*streams):
+        yield from (args for args in batch if args is not None)
+
+
+def _mutants(args: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+    """The example's arguments with one of them mutated, parameters taken in turn."""
+    return _round_robin([_replaced(args, index) for index in range(len(args))])
+
+
+def _replaced(args: tuple[Any, ...], index: int) -> Iterator[tuple[Any, ...]]:
+    for mutant in mutate(args[index]):
+        yield (*args[:index], mutant, *args[index + 1 :])
+
+
+def mutate(value: Any) -> list[Any]:
+    """Type-aware neighbours of one value, the most telling first, ``value`` itself excluded."""
+    out: list[Any] = []
+    for mutant in _candidates(value):
+        if type(mutant) is type(value) and mutant == value and repr(mutant) == repr(value):
+            continue
+        if any(type(mutant) is type(known) and repr(mutant) == repr(known) for known in out):
+            continue
+        out.append(mutant)
+        if len(out) >= _PER_VALUE:
+            break
+    return out
+
+
+def _candidates(value: Any) -> Iterator[Any]:
+    kind = type(value)
+    if kind is bool:
+        yield not value
+    elif kind is int:
+        yield from (0, value + 1, value - 1, -value, 1, -1, value * 1000 + 7 if value else _LARGE)
+    elif kind is float:
+        yield from (0.0, value + 0.5, value - 0.5, -value, float(round(value)) + 0.5, 1.0, -1.0)
+    elif kind is str:
+        yield from _text_mutants(value)
+    elif kind is list or kind is tuple:
+        yield from (kind(items) for items in _sequence_mutants(list(value)))
+    elif kind is set or kind is frozenset:
+        yield kind()
+        if value:
+            yield kind(sorted(value, key=repr)[1:])
+    elif kind is dict:
+        yield {}
+        keys = list(value)
+        if keys:
+            yield {key: value[key] for key in keys[1:]}
+            first = keys[0]
+            for mutant in mutate(value[first])[:3]:
+                yield {**value, first: mutant}
+
+
+def _text_mutants(text: str) -> Iterator[str]:
+    yield ""
+    yield text[:1]
+    yield text.upper()
+    yield text.lower()
+    yield text.swapcase()
+    yield f" {text} "
+    yield text[::-1]
+    yield text + text[-1:]
+    yield text.replace(" ", "  ")
+    yield text + "é"
+    yield text[1:]
+
+
+def _sorted(items: list[Any]) -> list[Any] | None:
+    try:
+        return sorted(items)
+    except TypeError:  # items that do not compare
+        return None
+
+
+def _sequence_mutants(items: list[Any]) -> Iterator[list[Any]]:
+    yield []
+    yield items[:1]
+    yield items[::-1]
+    yield items + items[-1:]
+    ordered = _sorted(items)
+    if ordered is not None:
+        yield ordered
+    yield items[1:]
+    for index in range(min(len(items), 2)):
+        for mutant in mutate(items[index])[:3]:
+            yield [*items[:index], mutant, *items[index + 1 :]]

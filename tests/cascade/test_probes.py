@@ -1,0 +1,133 @@
+"""Generated inputs: the examples' arguments mutated by type, admitted by the examples' types and the hints."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from extraction import extract_checks, find_stubs
+from ncpu.cascade.probes import admits, mutate, probe_calls
+
+
+def _calls(source: str, limit: int = 48) -> list[str]:
+    stub = find_stubs(source)[0]
+    return probe_calls(stub, extract_checks(source, stub), limit)
+
+
+COUNT_RUNS = '''def count_runs(values: list[int]) -> int:
+    """Count the runs of equal neighbours.
+
+    >>> count_runs([1, 1, 2, 3, 3])
+    3
+    """
+'''
+
+
+def test_a_list_of_ints_gets_the_edge_cases_nobody_wrote() -> None:
+    calls = _calls(COUNT_RUNS)
+    assert calls[:4] == ["count_runs([])", "count_runs([1])", "count_runs([3, 3, 2, 1, 1])", "count_runs([1, 1, 2, 3, 3, 3])"]
+    assert "count_runs([1, 1, 2, 3, 3])" not in calls  # the user's own input is not generated again
+    assert len(calls) == len(set(calls)) and all(c.startswith("count_runs([") for c in calls)
+    for call in calls:  # every input is a list of ints
+        value = ast.literal_eval(call[len("count_runs(") : -1])
+        assert type(value) is list and all(type(item) is int for item in value)
+
+
+def test_every_parameter_is_mutated_within_the_first_inputs() -> None:
+    source = '''def repeat(text: str, times: int) -> str:
+    """>>> repeat("ab", 2)
+    'abab'
+    """
+'''
+    calls = _calls(source, limit=4)
+    assert calls == ["repeat('', 2)", "repeat('ab', 0)", "repeat('a', 2)", "repeat('ab', 3)"]
+
+
+def test_types_the_examples_never_gave_are_not_generated() -> None:
+    source = '''def flag(on):
+    """>>> flag(True)
+    1
+    >>> flag(False)
+    0
+    """
+'''
+    assert _calls(source) == []  # the only mutations of a bool are the other bool, which an example has
+
+
+def test_annotations_narrow_what_is_generated() -> None:
+    source = '''def halve(x: float | None) -> float:
+    """>>> halve(3.0)
+    1.5
+    """
+'''
+    calls = _calls(source)
+    assert calls[:3] == ["halve(0.0)", "halve(3.5)", "halve(2.5)"]
+
+
+def test_keyword_only_parameters_are_passed_by_name() -> None:
+    source = '''def clip(x: int, *, top: int) -> int:
+    """>>> clip(5, top=3)
+    3
+    """
+'''
+    calls = _calls(source, limit=2)
+    assert calls == ["clip(0, top=3)", "clip(5, top=0)"]
+
+
+def test_methods_star_args_and_examples_without_literals_get_no_inputs() -> None:
+    method = '''class Box:
+    def put(self, item: int) -> None:
+        """>>> Box().put(1)
+        """
+'''
+    star = '''def total(*values: int) -> int:
+    """>>> total(1, 2)
+    3
+    """
+'''
+    computed = '''def double(x: int) -> int:
+    """>>> double(len("ab"))
+    4
+    """
+'''
+    assert _calls(method) == [] and _calls(star) == [] and _calls(computed) == []
+
+
+@pytest.mark.parametrize(
+    ("annotation", "value", "admitted"),
+    [
+        ("int", 3, True),
+        ("int", True, False),
+        ("int", 2.5, False),
+        ("float", 2, True),
+        ("list[int]", [1, 2], True),
+        ("list[int]", [1, "2"], False),
+        ("List[str]", ["a"], True),
+        ("Optional[int]", None, True),
+        ("int | None", None, True),
+        ("int | None", "x", False),
+        ("Union[int, str]", "x", True),
+        ("tuple[int, str]", (1, "a"), True),
+        ("tuple[int, str]", (1, 2), False),
+        ("tuple[int, ...]", (1, 2, 3), True),
+        ("dict[str, int]", {"a": 1}, True),
+        ("dict[str, int]", {"a": "b"}, False),
+        ("'list[int]'", [1], True),
+        ("MyType", object(), True),
+        ("np.ndarray", [1], True),
+        ("Callable[[int], int]", 3, True),
+    ],
+)
+def test_admits(annotation: str, value: object, admitted: bool) -> None:
+    assert admits(ast.parse(annotation, mode="eval").body, value) is admitted
+
+
+def test_mutations_are_type_aware_and_exclude_the_value_itself() -> None:
+    assert mutate(5)[:4] == [0, 6, 4, -5]
+    assert mutate(0) == [1, -1, 10**6]
+    assert mutate("Ab")[:6] == ["", "A", "AB", "ab", "aB", " Ab "]
+    assert mutate(True) == [False]
+    assert mutate((1, 2))[:3] == [(), (1,), (2, 1)]
+    assert {} in mutate({"a": 1}) and all(type(m) is dict for m in mutate({"a": 1}))
+    assert 2.5 in mutate(2.0) and 1.5 in mutate(2.0)
