@@ -31,6 +31,8 @@ from extraction import find_stubs  # noqa: E402
 from ncpu.backends.base import ChatMessage, GenerationRequest  # noqa: E402
 from ncpu.backends.host import open_backend  # noqa: E402
 from ncpu.bench.datasets import BenchProblem, load_humanevalplus  # noqa: E402
+from ncpu.bench.report import read_records  # noqa: E402
+from ncpu.bench.runner import finished_tasks  # noqa: E402
 from ncpu.bench.scoring import score  # noqa: E402
 from ncpu.cascade.parse import extract_body  # noqa: E402
 from ncpu.cascade.prompts import build_request, stub_text  # noqa: E402
@@ -120,12 +122,6 @@ VARIANTS: dict[str, Callable[[Problem], GenerationRequest]] = {
 }
 
 
-def _done(path: Path) -> set[str]:
-    if not path.exists():
-        return set()
-    return {json.loads(line)["task_id"] for line in path.read_text().splitlines() if line.strip()}
-
-
 def run_one(backend: object, scorer: Sandbox, bench: BenchProblem, variant: str) -> dict[str, object]:
     stub = next((s for s in find_stubs(bench.prompt) if s.name == bench.entry_point), None)
     if stub is None:
@@ -159,8 +155,7 @@ def summary(out: Path, variants: list[str]) -> str:
     loaded = {}
     for variant in variants:
         path = out / f"{variant}.jsonl"
-        lines = path.read_text().splitlines() if path.exists() else []
-        loaded[variant] = {r["task_id"]: r for r in (json.loads(line) for line in lines if line.strip())}
+        loaded[variant] = {r["task_id"]: r for r in read_records(path)} if path.exists() else {}
     common = set.intersection(*(set(records) for records in loaded.values())) if loaded else set()
     rows = [f"{len(common)} problems finished by every variant", "",
             "| variant | pass@1 base | pass@1 plus | no body parsed | tokens / problem | s / problem |",
@@ -209,7 +204,7 @@ def main() -> int:
     model = args.model or ensure_model(EMBEDDED_DEFAULT)
     backend = open_backend(args.backend, model, ModelSettings())
     scorer = Sandbox(SandboxLimits(wall_seconds=20.0))
-    done = {variant: _done(args.out / f"{variant}.jsonl") for variant in variants}
+    done = {variant: finished_tasks(args.out / f"{variant}.jsonl") for variant in variants}
     try:
         for index, bench in enumerate(problems, 1):
             for variant in variants:

@@ -12,29 +12,26 @@ nearest rank. The runs are compared on the problems they all finished.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ncpu.bench.repo_report import percentile  # noqa: E402
+from ncpu.bench.report import read_records  # noqa: E402
 
 
-def load(run: Path) -> dict[str, dict[str, object]]:
+def load(run: Path) -> dict[str, dict[str, Any]]:
     """The run's records by task id (the last one wins if a resumed run wrote one twice)."""
-    path = run / "cascade.jsonl"
-    records = (json.loads(line) for line in path.read_text().splitlines() if line.strip())
-    return {str(record["task_id"]): record for record in records}
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile; ``nan`` for no values."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+    return {str(record["task_id"]): record for record in read_records(run / "cascade.jsonl")}
 
 
 def _spread(values: list[float]) -> str:
-    return f"{percentile(values, 0.5):.1f} / {percentile(values, 0.9):.1f} / {max(values, default=math.nan):.1f}"
+    if not values:
+        return "—"
+    return f"{percentile(values, 0.5):.1f} / {percentile(values, 0.9):.1f} / {max(values):.1f}"
 
 
 def table(runs: list[Path]) -> str:
@@ -48,9 +45,9 @@ def table(runs: list[Path]) -> str:
     ]
     for run, by_task in loaded.items():
         records = [by_task[task] for task in sorted(common)]
-        seconds = [float(r["seconds"]) for r in records]  # type: ignore[arg-type]
-        verified = [float(r["seconds"]) for r in records if r["verified"]]  # type: ignore[arg-type]
-        unsolved = [float(r["seconds"]) for r in records if not r["verified"]]  # type: ignore[arg-type]
+        seconds = [float(r["seconds"]) for r in records]
+        verified = [float(r["seconds"]) for r in records if r["verified"]]
+        unsolved = [float(r["seconds"]) for r in records if not r["verified"]]
         base = sum(bool(r["base"]) for r in records)
         plus = sum(bool(r["plus"]) for r in records)
         n = len(records)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Origin = Literal["doctest", "assert", "arrow", "prose", "io_block", "workspace_test"]
+Origin = Literal["doctest", "assert", "arrow", "prose", "io_block", "workspace_test", "generated"]
+"""``generated``: an input ncpu made up (``ncpu.cascade.probes``), observed only, never the user's."""
 
 CompareMode = Literal["value", "output", "raises", "statement"]
 """How a check decides pass or fail.

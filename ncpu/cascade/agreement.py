@@ -25,7 +25,7 @@ _SIGNIFICANT = 9
 
 def probe_checks(calls: Sequence[str]) -> tuple[Check, ...]:
     """Checks that only observe: an ``output`` check with nothing expected reports what the call gave."""
-    return tuple(Check(origin="doctest", call=call, expected="", mode="output", text=call) for call in calls)
+    return tuple(Check(origin="generated", call=call, expected="", mode="output", text=call) for call in calls)
 
 
 def behaviour(verdict: Verdict) -> tuple[str, ...] | None:

@@ -229,7 +229,8 @@ class Cascade:
                 problem,
                 temperature=temperature,
                 max_tokens=state.max_new_tokens(),
-                seed=self.settings.model.seed + 1000 + 97 * (number - 1) * budget.samples_per_temperature + 97,
+                # Seeded by the temperature's place, not by how many samples came back before it.
+                seed=self.settings.model.seed + 1000 + 97 * (1 + (number - 1) * budget.samples_per_temperature),
                 deadline=state.deadline,
             )
             # Each sample is verified the moment the backend hands it over, while a batching backend has the

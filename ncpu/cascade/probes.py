@@ -182,7 +182,7 @@ def _admits_subscript(annotation: ast.Subscript, value: Any) -> bool:
         return value is None or admits(items[0], value)
     if base == "Union":
         return any(admits(item, value) for item in items)
-    if base in ("Literal",):
+    if base == "Literal":
         return True
     if base not in _CONTAINERS or not isinstance(value, _CONTAINERS[base]):
         return base not in _CONTAINERS and base not in _SCALARS
@@ -255,14 +255,14 @@ def _replaced(args: tuple[Any, ...], index: int) -> Iterator[tuple[Any, ...]]:
 def mutate(value: Any) -> list[Any]:
     """Type-aware neighbours of one value, the most telling first, ``value`` itself excluded."""
     out: list[Any] = []
+    seen = {_key((value,))}
     for mutant in _candidates(value):
-        if type(mutant) is type(value) and mutant == value and repr(mutant) == repr(value):
-            continue
-        if any(type(mutant) is type(known) and repr(mutant) == repr(known) for known in out):
-            continue
-        out.append(mutant)
-        if len(out) >= _PER_VALUE:
-            break
+        key = _key((mutant,))
+        if key not in seen:
+            seen.add(key)
+            out.append(mutant)
+            if len(out) >= _PER_VALUE:
+                break
     return out
 
 

@@ -42,7 +42,7 @@ def test_the_separating_input_is_the_first_on_which_the_two_largest_groups_diffe
 
 def test_probe_checks_only_observe() -> None:
     (check,) = probe_checks(["f([])"])
-    assert (check.call, check.mode, check.expected) == ("f([])", "output", "")
+    assert (check.origin, check.call, check.mode, check.expected) == ("generated", "f([])", "output", "")
 
 
 def test_on_the_real_sandbox_two_bodies_that_pass_the_example_disagree_on_the_empty_list(sandbox) -> None:
