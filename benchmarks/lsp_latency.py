@@ -83,21 +83,29 @@ async def main(repeats: int) -> None:
 
     await client.start_io(sys.executable, "-m", "server")
     settings = {"backend": "fake", "modelPath": str(script), "storePath": str(work / "store")}
-    await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities(), initialization_options=settings))
+    await client.initialize_async(
+        types.InitializeParams(capabilities=types.ClientCapabilities(), initialization_options=settings)
+    )
     client.initialized(types.InitializedParams())
     documents = {}
     for name, text in (("small", STUB), ("5000 lines", _big_file(stub_first=False))):
         path = work / f"{name.replace(' ', '_')}.py"
         path.write_text(text)
-        client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(path.as_uri(), "python", 1, text)))
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(types.TextDocumentItem(path.as_uri(), "python", 1, text))
+        )
         documents[name] = (path.as_uri(), text.splitlines().index("def greet(name):"))
     rows = []
     for name, (uri, line) in documents.items():
         await _measure(client, uri, line, 5, False)  # warm-up: parse, checks, store open
         rows.append(_row(f"no store entry, {name}", await _measure(client, uri, line, repeats, False)))
-    rows.append(_row("after an edit (re-parse), 5000 lines", await _after_edits(client, *documents["5000 lines"], repeats)))
+    rows.append(
+        _row("after an edit (re-parse), 5000 lines", await _after_edits(client, *documents["5000 lines"], repeats))
+    )
     uri, _ = documents["small"]
-    await client.workspace_execute_command_async(types.ExecuteCommandParams(command="ncpu.solve", arguments=[uri, "greet", 1]))
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="ncpu.solve", arguments=[uri, "greet", 1])
+    )
     for name, (uri, line) in documents.items():
         await _measure(client, uri, line, 5, True)
         rows.append(_row(f"store hit (edit in hand), {name}", await _measure(client, uri, line, repeats, True)))

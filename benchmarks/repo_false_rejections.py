@@ -72,8 +72,16 @@ def main() -> int:
                 "failing": failing,
             }
             rows.append(row)
-            mark = "ok " if verdict.ok or not problem.checks else "REJ" if verdict.first_failure() or verdict.error else "SKP"
-            print(f"{mark} {target['target_id']}: {verdict.summary() if problem.checks else 'no checks'}", file=sys.stderr)
+            mark = (
+                "ok "
+                if verdict.ok or not problem.checks
+                else "REJ"
+                if verdict.first_failure() or verdict.error
+                else "SKP"
+            )
+            print(
+                f"{mark} {target['target_id']}: {verdict.summary() if problem.checks else 'no checks'}", file=sys.stderr
+            )
             for line in ([verdict.error] if verdict.error else failing)[:3]:
                 print(f"      {line}", file=sys.stderr)
     with_checks = [r for r in rows if r["checks"]]

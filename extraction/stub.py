@@ -52,6 +52,8 @@ class Stub:
     """
     docstring_line: int | None = None
     """1-based line where the docstring starts (its opening quotes), or ``None``."""
+    docstring_span: Span | None = None
+    """The docstring's literal, from its prefix and opening quotes to its closing quotes, or ``None``."""
     class_name: str | None = None
     """The enclosing class's name for methods, else ``None``."""
     is_async: bool = False

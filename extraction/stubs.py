@@ -185,6 +185,7 @@ def _stub_from(
         body_span=_span(block),
         replace_span=replace,
         docstring_line=docstring_node.start_point[0] + 1 if docstring_node is not None else None,
+        docstring_span=_span(docstring_node) if docstring_node is not None else None,
         class_name=class_name,
         is_async=any(c.type == "async" for c in function.children),
         empty_by_design=_empty_by_design(name, decorators, docstring, in_protocol),

@@ -20,7 +20,17 @@ def literal_source(text: str) -> str | None:
 
 
 _WORDS = {"true": "True", "false": "False", "none": "None", "null": "None"}
-_CONSTANT_NODES = (ast.Expression, ast.Constant, ast.BinOp, ast.UnaryOp, ast.operator, ast.unaryop, ast.Tuple, ast.List, ast.Load)
+_CONSTANT_NODES = (
+    ast.Expression,
+    ast.Constant,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.operator,
+    ast.unaryop,
+    ast.Tuple,
+    ast.List,
+    ast.Load,
+)
 
 
 def expected_source(text: str) -> str | None:

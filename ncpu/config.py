@@ -27,6 +27,10 @@ def _layer_count(value: Any) -> str | None:
     return None if value >= -1 else f"must be -1 (all layers) or more, got {value!r}"
 
 
+def _share(value: Any) -> str | None:
+    return None if 0 < value <= 1 else f"must be more than 0 and at most 1, got {value!r}"
+
+
 def _host(value: Any) -> str | None:
     return None if value in ("auto", "process", "inline") else f"must be auto, process or inline, got {value!r}"
 
@@ -84,6 +88,17 @@ class Budget:
     """Tokens per generation."""
     escalation_samples: int = 4
     """Samples of ``max_samples`` kept for each larger tier; the first tier cannot spend them."""
+    agreement_passes: int = field(default=3, metadata=POSITIVE)
+    """After the first body passes every check, keep sampling until this many distinct bodies pass, then
+    choose from the largest group of bodies that behave alike on generated inputs (1: the first pass wins)."""
+    agreement_share: float = field(default=0.25, metadata={"check": _share})
+    """The share of ``max_samples`` and ``max_seconds`` the search for agreeing bodies may spend after the
+    first pass (never more than is left of either)."""
+    agreement_temperature: float = field(default=0.6, metadata=NOT_NEGATIVE)
+    """The temperature the agreeing bodies are sampled at."""
+    ambiguity_margin: float = field(default=1.0, metadata={"check": _share})
+    """The answer is *ambiguous* when the second largest group has at least this share of the largest's
+    members (1.0: only a tie at the top)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,15 +5,29 @@ from __future__ import annotations
 import textwrap
 
 from extraction.stub import Span, Stub
+from ncpu.cascade.solution import Solution
 
 
-def solution_note(layer: str | None, passed: int, total: int, verified: bool) -> str:
-    """Return the one-line comment that marks an inserted body."""
+def solution_note(layer: str | None, passed: int, total: int, verified: bool, agreement: str = "") -> str:
+    """Return the one-line comment that marks an inserted body (with how the passing bodies agreed)."""
     if verified:
-        return f"# ncpu: verified ({layer}, {passed}/{total} checks passed)"
+        agreed = f"; {agreement}" if agreement else ""
+        return f"# ncpu: verified ({layer}, {passed}/{total} checks passed{agreed})"
     if total:
         return f"# ncpu: UNVERIFIED ({layer}, only {passed} of {total} checks passed)"
     return f"# ncpu: UNVERIFIED ({layer}, no checks to run)"
+
+
+def note_for(solution: Solution) -> str:
+    """The comment that marks ``solution``'s body in the source: verified and why, ambiguous and where, or not."""
+    if solution.status == "ambiguous" and solution.ambiguity is not None:
+        return (
+            f"# ncpu: AMBIGUOUS ({solution.layer}, {solution.checks_passed}/{solution.checks_total} checks passed; "
+            f"the passing candidates disagree on {solution.ambiguity.call})"
+        )
+    return solution_note(
+        solution.layer, solution.checks_passed, solution.checks_total, solution.verified, solution.agreement
+    )
 
 
 def render_body(stub: Stub, body: str, note: str | None = None) -> str:
@@ -50,5 +64,54 @@ def replacement(source: str, stub: Stub, body: str, note: str | None = None) -> 
 def splice(source: str, stub: Stub, body: str, note: str | None = None) -> str:
     """Return ``source`` with the stub's placeholder replaced by ``body``."""
     span, text = replacement(source, stub, body, note)
+    data = source.encode()
+    return (data[: span.start_byte] + text.encode() + data[span.end_byte :]).decode()
+
+
+def example_insertion(source: str, stub: Stub, example: str) -> tuple[Span, str] | None:
+    """Where and what to insert so that the stub's docstring ends with the doctest ``example``.
+
+    ``example`` is the doctest's lines (``>>> f([])`` then its expected output). They go before the closing
+    quotes, at the docstring's indentation; backslashes are doubled unless the docstring is raw, so the
+    docstring's value holds the example as written. ``None`` when the stub has no triple-quoted docstring.
+    """
+    span = stub.docstring_span
+    if span is None:
+        return None
+    data = source.encode()
+    literal = data[span.start_byte : span.end_byte].decode(errors="replace")
+    prefix = literal[: len(literal) - len(literal.lstrip("rRuUbBfF"))]
+    quotes = literal[len(prefix) : len(prefix) + 3]
+    if quotes not in ('"""', "'''") or not literal.endswith(quotes) or len(literal) < len(prefix) + 6:
+        return None
+    if "r" not in prefix.lower():
+        example = example.replace("\\", "\\\\")
+    if quotes in example:
+        return None
+    closing = span.end_byte - 3
+    line_start = data.rfind(b"\n", 0, closing) + 1
+    indent = stub.indent
+    lines = "".join(indent + line + "\n" if line.strip() else "\n" for line in example.splitlines())
+    if not data[line_start:closing].strip():  # the closing quotes on a line of their own: insert above it
+        at = line_start
+        text = lines
+    else:  # one line, or text right before the quotes: break the line first
+        at = closing
+        text = "\n\n" + lines + indent
+    return Span(at, at, _point(data, at), _point(data, at)), text
+
+
+def _point(data: bytes, offset: int) -> tuple[int, int]:
+    """The 0-based (line, byte column) of ``offset`` in ``data``."""
+    line = data.count(b"\n", 0, offset)
+    return line, offset - (data.rfind(b"\n", 0, offset) + 1)
+
+
+def add_example(source: str, stub: Stub, example: str) -> str | None:
+    """``source`` with ``example`` added at the end of the stub's docstring (``None``: it has no place for it)."""
+    found = example_insertion(source, stub, example)
+    if found is None:
+        return None
+    span, text = found
     data = source.encode()
     return (data[: span.start_byte] + text.encode() + data[span.end_byte :]).decode()

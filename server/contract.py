@@ -32,9 +32,12 @@ SOLVE_FILE_KIND = f"{ACTION_KIND}.solveFile"
 """Solve every stub of the document (a command)."""
 UNVERIFIED_KIND = f"{ACTION_KIND}.insertUnverified"
 """Insert the best body of the last solve, which did not pass every check (an edit, never preferred)."""
-ACTION_KINDS = (SOLVE_KIND, SOLVE_FILE_KIND, UNVERIFIED_KIND)
+ADD_EXAMPLE_KIND = f"{ACTION_KIND}.addExample"
+"""After an ambiguous solve: add one group's answer on the separating input to the docstring as a doctest
+(the edit), then solve again (the command, ``ncpu.solve``)."""
+ACTION_KINDS = (SOLVE_KIND, SOLVE_FILE_KIND, UNVERIFIED_KIND, ADD_EXAMPLE_KIND)
 
-ActionName = Literal["solve", "solveFile", "insertUnverified"]
+ActionName = Literal["solve", "solveFile", "insertUnverified", "addExample"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,10 @@ class ActionData:
     checks_passed: int | None = None
     checks_total: int | None = None
     """For a partial body: how many of the stub's checks it passed."""
+    example: str | None = None
+    """For ``addExample``: the doctest lines it adds (``>>> count_runs([])`` and ``0``)."""
+    candidates: int | None = None
+    """For ``addExample``: how many passing candidates answer so."""
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON object sent as the action's ``data``, without unset fields."""
@@ -60,6 +67,8 @@ class ActionData:
             "source": self.source,
             "checksPassed": self.checks_passed,
             "checksTotal": self.checks_total,
+            "example": self.example,
+            "candidates": self.candidates,
         }
         return {key: value for key, value in wire.items() if value is not None}
 
@@ -131,6 +140,25 @@ SolveStatus = EngineStatus | ServerAnswer
 """``status`` of a ``SolveSummary``: the engine's solution statuses plus what the server itself answers."""
 
 
+class AnswerWire(TypedDict):
+    """One group's answer on the separating input."""
+
+    outcome: str
+    """``"0"``, ``"raises IndexError"``."""
+    candidates: int
+    example: str
+    """The doctest lines that pin this answer."""
+
+
+class AmbiguityWire(TypedDict):
+    """``SolveSummary.ambiguity``."""
+
+    call: str
+    question: str
+    """``"`count_runs([])`: 0 (3 candidates) or raises IndexError (2)"``."""
+    answers: list[AnswerWire]
+
+
 class SolveSummary(TypedDict, total=False):
     """What ``ncpu.solve`` answers (and ``ncpu.solveFile``, once per stub)."""
 
@@ -139,3 +167,8 @@ class SolveSummary(TypedDict, total=False):
     """The cascade layer that produced the body."""
     message: str
     """One line for people."""
+    evidence: str
+    """For ``verified``: why the body is trusted (``"3/3 checks; 4 of 5 passing candidates agree on 48
+    generated inputs"``)."""
+    ambiguity: AmbiguityWire
+    """For ``ambiguous``: the input the passing candidates disagree on and each group's answer."""

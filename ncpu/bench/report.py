@@ -89,7 +89,29 @@ def rows(baseline: list[dict[str, Any]] | None, full: list[dict[str, Any]], laye
         result.append(_row(label, [cumulative_outcome(r, label) for r in full]))
     if full and not any(r.get("cumulative") for r in full):
         result.append(_row(" + ".join(layers) + " only" if layers else "this run", full))
+    elif any("agreement" in r for r in full):
+        # The cumulative rows are each configuration's first passing body; this is the answer given.
+        result.append(_row(AGREEMENT_ROW, full))
     return result
+
+
+AGREEMENT_ROW = "+ agreement (the answer given)"
+
+
+def ambiguity_lines(full: list[dict[str, Any]]) -> list[str]:
+    """How often the answer was a question, and how often that question held the right answer."""
+    asked = [r["ambiguous"] for r in full if r.get("ambiguous")]
+    if not any("agreement" in r for r in full):
+        return []
+    lines = ["", f"Ambiguous (counted as not solved above): {len(asked)} of {len(full)}."]
+    if asked:
+        holds = sum(1 for a in asked if a.get("contains_right_answer"))
+        largest = sum(1 for a in asked if a.get("largest_right"))
+        lines.append(
+            f"Precision: the answers shown held the right one in {holds} of {len(asked)}; "
+            f"the largest group's was right in {largest}."
+        )
+    return lines
 
 
 def markdown(title: str, table: list[Row], full: list[dict[str, Any]], model: str, wall: float) -> str:
@@ -112,6 +134,7 @@ def markdown(title: str, table: list[Row], full: list[dict[str, Any]], model: st
             f"| {row.label} | {row.rate(row.base)} | {row.rate(row.plus)} | {delta:+.1f} | {row.false_verifications} "
             f"| {row.samples:.2f} | {row.tokens:.0f} | {row.minutes:.1f} | {', '.join(row.models) or '-'} |"
         )
+    lines += ambiguity_lines(full)
     lines += [
         "",
         "Rows after the baseline are cumulative and read off one full cascade run: each row's answer is the one",

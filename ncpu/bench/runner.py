@@ -92,6 +92,30 @@ def _score_entry(scorer: Sandbox, problem: BenchProblem, bench: Problem, entry: 
     return score(scorer, problem, bench.program_with(entry.body), plus=plus)
 
 
+def chosen_entry(solution: Solution) -> TraceEntry | None:
+    """The trace entry of the body the cascade chose among the passing ones (agreement), if it chose one."""
+    if solution.status not in ("verified", "ambiguous") or solution.body is None:
+        return None
+    return next((entry for entry in solution.trace if entry.body == solution.body), None)
+
+
+def _answers(
+    scorer: Sandbox, problem: BenchProblem, bench: Problem, solution: Solution, plus: bool
+) -> dict[str, Any] | None:
+    """An ambiguous solve's question, each answer scored on the hidden tests (after the solve: they chose nothing)."""
+    ambiguity = solution.ambiguity
+    if ambiguity is None:
+        return None
+    answers = []
+    for answer in ambiguity.answers:
+        result = score(scorer, problem, bench.program_with(answer.body), plus=plus)
+        answers.append(
+            {"outcome": answer.outcome, "candidates": answer.candidates, "base": result.base, "plus": result.plus}
+        )
+    right = [a["plus"] if plus else a["base"] for a in answers]
+    return {"call": ambiguity.call, "answers": answers, "contains_right_answer": any(right), "largest_right": right[0]}
+
+
 def solve_one(engine: Engine, scorer: Sandbox, problem: BenchProblem, config: RunConfig) -> dict[str, Any]:
     """Solve one problem from its prompt alone, then score the answers."""
     stub = find_stub(problem.prompt, problem.entry_point)
@@ -101,7 +125,7 @@ def solve_one(engine: Engine, scorer: Sandbox, problem: BenchProblem, config: Ru
     started = time.monotonic()
     solution: Solution = engine.solve(bench_problem)
     elapsed = time.monotonic() - started
-    final = answer_for(solution.trace, config.layers)
+    final = chosen_entry(solution) or answer_for(solution.trace, config.layers)
     final_score = _score_entry(scorer, problem, bench_problem, final, config.plus)
     cumulative: dict[str, Any] = {}
     if len(config.layers) > 1:
@@ -123,6 +147,7 @@ def solve_one(engine: Engine, scorer: Sandbox, problem: BenchProblem, config: Ru
                 "model": entry.model,
                 **spent,
             }
+    ambiguous = solution.status == "ambiguous"
     return {
         "task_id": problem.task_id,
         "status": solution.status,
@@ -130,9 +155,13 @@ def solve_one(engine: Engine, scorer: Sandbox, problem: BenchProblem, config: Ru
         "checks": len(bench_problem.checks),
         "checks_passed": final.passed if final else 0,
         "verified": solution.verified,
-        "base": final_score.base,
-        "plus": final_score.plus,
+        # An ambiguous answer is a question to the user, not a solve: pass@1 counts it as not solved.
+        "base": final_score.base and not ambiguous,
+        "plus": (final_score.plus and not ambiguous) if final_score.plus is not None else None,
         "false_verification": solution.verified and not final_score.base,
+        "agreement": solution.agreement,
+        "passing_bodies": sum(1 for e in solution.trace if e.total and e.passed == e.total),
+        "ambiguous": _answers(scorer, problem, bench_problem, solution, config.plus) if ambiguous else None,
         "detail": final_score.detail,
         "model": solution.model,
         "samples": solution.samples,

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from extraction.check import Check
-from ncpu.sandbox.verdict import Verdict
+from ncpu.cascade.solution import Ambiguity, Answer
+from ncpu.sandbox.verdict import CheckResult, Verdict
 
 _SIGNIFICANT = 9
 
@@ -37,13 +38,13 @@ def behaviour(verdict: Verdict) -> tuple[str, ...] | None:
         if result.error is not None:
             outcomes.append(f"raises {result.error.split(':', 1)[0].strip()}")
         else:
-            outcomes.append(f"= {_normal(result.actual)}")
+            outcomes.append(f"= {_normal(result.shown if result.shown is not None else result.actual)}")
     return tuple(outcomes)
 
 
 def _normal(shown: str | None) -> str:
-    """``shown`` with its floats rounded, when it is a literal; else as it is."""
-    if shown is None:
+    """``shown`` with its floats rounded, when it is a literal; else as it is (``""``: returned ``None``)."""
+    if shown is None or shown == "":
         return "None"
     try:
         value = ast.literal_eval(shown)
@@ -121,3 +122,72 @@ def close(groups: Sequence[Group], margin: float = 0.5) -> bool:
     if len(groups) < 2:
         return False
     return len(groups[1].members) >= margin * len(groups[0].members)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Which passing body to offer, why it is trusted, and the question to ask when it is not."""
+
+    chosen: Member
+    agreement: str
+    """``"4 of 5 passing candidates agree on 48 generated inputs"`` and the like."""
+    ambiguity: Ambiguity | None = None
+
+
+def decide(passing: Sequence[tuple[Member, Verdict]], calls: Sequence[str], margin: float = 1.0) -> Decision:
+    """Choose among bodies that pass every check, from what each did on the generated ``calls``.
+
+    ``passing`` holds each body with its verdict on ``probe_checks(calls)``, in order of arrival. A body that
+    failed there as a whole (it timed out on a generated input) cannot be compared and is not chosen while
+    another can be; when none can, the first wins.
+    """
+    first = passing[0][0]
+    count = len(passing)
+    plural = "s" if count != 1 else ""
+    if not calls:
+        return Decision(first, f"{count} passing candidate{plural}; no inputs could be generated to compare them")
+    comparable = [(member, observed) for member, verdict in passing if (observed := behaviour(verdict)) is not None]
+    if not comparable:
+        return Decision(
+            first, f"{count} passing candidate{plural}, none of which ran the {len(calls)} generated inputs"
+        )
+    groups = group(comparable)
+    top = groups[0]
+    if count == 1:
+        agreement = f"the only passing candidate; it ran {len(calls)} generated inputs"
+    else:
+        agreement = f"{len(top.members)} of {count} passing candidates agree on {len(calls)} generated inputs"
+    split = separating_input(groups, calls) if close(groups, margin) else None
+    if split is None:
+        return Decision(top.representative, agreement)
+    verdicts = {member.body: verdict for member, verdict in passing}
+    index = list(calls).index(split.call)
+    answers: dict[str, tuple[int, Member]] = {}
+    for candidates in groups:
+        outcome = candidates.behaviour[index]
+        held, member = answers.get(outcome, (0, candidates.representative))
+        answers[outcome] = (held + len(candidates.members), member)
+    ambiguity = Ambiguity(
+        split.call,
+        tuple(
+            Answer(_in_words(outcome), _doctest(split.call, verdicts[member.body].results[index]), held, member.body)
+            for outcome, (held, member) in answers.items()
+        ),
+    )
+    return Decision(top.representative, agreement, ambiguity)
+
+
+def _in_words(outcome: str) -> str:
+    return outcome[2:] if outcome.startswith("= ") else outcome
+
+
+def _doctest(call: str, result: CheckResult) -> str:
+    """The doctest lines (``>>>`` line and expected output) that pin what ``result`` shows for ``call``."""
+    if result.error is not None:
+        line = result.error.strip().splitlines()[0] if result.error.strip() else "Exception"
+        return f">>> {call}\nTraceback (most recent call last):\n    ...\n{line}"
+    shown = result.shown if result.shown is not None else (result.actual or "")
+    if not shown.strip():
+        return f">>> print({call})\nNone"
+    lines = [line if line.strip() else "<BLANKLINE>" for line in shown.rstrip("\n").splitlines()]
+    return ">>> " + call + "\n" + "\n".join(lines)

@@ -20,6 +20,10 @@ class Candidate:
     layer: str
     model: str | None = None
     temperature: float | None = None
+    tier: int | None = None
+    """The place in the ladder of the model that wrote it (``None``: no model did)."""
+    agreement: str = ""
+    """A stored body's: how it compared with the other passing bodies when it was stored."""
 
 
 @dataclass
@@ -40,6 +44,10 @@ class SolveState:
     samples: int = 0
     tokens: int = 0
     verdicts: dict[str, Verdict] = field(default_factory=dict)
+    passing: list[tuple[Candidate, Verdict]] = field(default_factory=list)
+    """Distinct bodies that passed every check, in order of arrival."""
+    probe_calls: list[str] | None = None
+    """The generated inputs agreement compares passing bodies on (made when first wanted)."""
     best: tuple[Candidate, Verdict] | None = None
     trace: list[TraceEntry] = field(default_factory=list)
     spend: list[LayerSpend] = field(default_factory=list)

@@ -2,13 +2,18 @@
 
 Layers, in order (any subset, per ``Settings.layers``): store hit → library consult → template match →
 greedy decode → compounding retry → best-of-N across temperatures → escalation to a larger tier.
-The first candidate that passes every check wins. Nothing the cascade does looks at anything but the
-problem (the module text, the stub and the checks extracted from what the user wrote).
+Each layer proposes candidates and one loop verifies them. After the first body that passes every check,
+the cascade samples on until ``agreement_passes`` bodies pass (within ``agreement_share`` of the budget),
+runs them all on inputs generated from the examples, and offers the largest group of bodies that behave
+alike there; a tie at the top is *ambiguous*, and the input that separates the groups is the question for
+the user. Nothing the cascade does looks at anything but the problem (the module text, the stub and the
+checks extracted from what the user wrote): the generated inputs carry no expected values.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -16,13 +21,15 @@ from typing import Any
 
 from ncpu.backends.base import Backend, BackendError, Generation, GenerationRequest
 from ncpu.cancel import Cancelled, CancelToken
+from ncpu.cascade.agreement import Member, decide, probe_checks
 from ncpu.cascade.attempts import Candidate, SolveState
 from ncpu.cascade.evidence import strong_enough_for_behavioural_match
 from ncpu.cascade.library import library_bodies
 from ncpu.cascade.parse import extract_body
 from ncpu.cascade.preflight import preflight
+from ncpu.cascade.probes import probe_calls
 from ncpu.cascade.prompts import Feedback, build_request
-from ncpu.cascade.solution import LayerEvent, Solution, TraceEntry
+from ncpu.cascade.solution import LAYERS, LayerEvent, Solution, TraceEntry
 from ncpu.cascade.templates import template_bodies
 from ncpu.config import Settings
 from ncpu.problem import Problem
@@ -43,12 +50,8 @@ class ModelTier:
     backend: Callable[[], Backend]
 
 
-class _Found(Exception):
-    """Raised inside a layer when a candidate passed every check."""
-
-    def __init__(self, candidate: Candidate, verdict: Verdict) -> None:
-        self.candidate = candidate
-        self.verdict = verdict
+Layer = Callable[[Problem, SolveState, "CancelToken | None"], Iterator[Candidate]]
+"""A layer proposes candidates; the cascade's one loop verifies them (a batch layer may verify its own first)."""
 
 
 class Cascade:
@@ -59,6 +62,18 @@ class Cascade:
         self.sandbox = sandbox
         self.store = store
         self.tiers = list(tiers)
+        self._layers: dict[str, Layer] = {
+            "store": self._from_store,
+            "library": self._from_library,
+            "template": self._from_templates,
+            "greedy": self._greedy,
+            "retry": self._retries,
+            "best_of_n": self._best_of_n,
+            "escalate": self._escalate,
+        }
+        unknown = [layer for layer in settings.layers if layer not in self._layers]
+        if unknown or tuple(self._layers) != LAYERS:
+            raise ValueError(f"unknown layer(s) {', '.join(unknown)}; choose from {', '.join(LAYERS)}")
 
     def solve(
         self,
@@ -67,7 +82,11 @@ class Cascade:
         cancel: CancelToken | None = None,
         on_event: Callable[[LayerEvent], None] | None = None,
     ) -> Solution:
-        """Run the layers until a candidate passes every check, the budget runs out, or ``cancel`` is set."""
+        """Run the layers until a candidate passes every check, the budget runs out, or ``cancel`` is set.
+
+        After the first pass, more passing bodies are looked for, and the answer is chosen among them by how
+        they behave on generated inputs.
+        """
         state = SolveState(budget=self.settings.budget, on_event=on_event)
         if len(self.tiers) > 1 and "escalate" in self.settings.layers:
             budget = self.settings.budget
@@ -75,30 +94,11 @@ class Cascade:
         try:
             if not problem.checks:
                 return self._without_checks(problem, state, cancel)
-            try:
-                for layer in self.settings.layers:
-                    if cancel is not None:
-                        cancel.raise_if_cancelled()
-                    if layer in _FIRST_TIER_LAYERS and state.first_tier_error is not None:
-                        continue
-                    if layer in _MODEL_LAYERS and not state.preflight_done:
-                        state.preflight_done = True
-                        refusal = preflight(problem, self.sandbox, cancel)
-                        if refusal is not None:  # no body can pass: the model is not called
-                            return Solution(status="failed", key=problem.key, message=refusal, **_costs(state))
-                    try:
-                        self._run_layer(layer, problem, state, cancel)
-                    except BackendError as exc:
-                        if layer not in _FIRST_TIER_LAYERS:
-                            raise
-                        # The model cannot be had (missing, or its process crashed twice): the larger
-                        # tiers may still answer; the solve fails with this reason if nothing does.
-                        state.first_tier_error = str(exc)
-                        state.emit(layer, f"{self.tiers[0].label} unavailable: {exc}")
-                        continue
-                    state.layer_done(layer)
-            except _Found as found:
-                return self._verified(problem, state, found.candidate, found.verdict)
+            refusal = self._run_layers(problem, state, cancel)
+            if refusal is not None:
+                return refusal
+            if state.passing:
+                return self._chosen(problem, state, cancel)
             if state.first_tier_error is not None and (state.best is None or state.best[1].passed == 0):
                 return Solution(status="failed", key=problem.key, message=state.first_tier_error, **_costs(state))
             return self._unsolved(problem, state)
@@ -109,29 +109,96 @@ class Cascade:
                 for attempt in state.attempts():
                     self.store.record_attempt(attempt)
 
+    def _run_layers(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> Solution | None:
+        """The layers in order until one yields a passing body; a ``failed`` solution when none can pass."""
+        for layer in self.settings.layers:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            if layer in _FIRST_TIER_LAYERS and state.first_tier_error is not None:
+                continue
+            if layer in _MODEL_LAYERS and not state.preflight_done:
+                state.preflight_done = True
+                refusal = preflight(problem, self.sandbox, cancel)
+                if refusal is not None:  # no body can pass: the model is not called
+                    return Solution(status="failed", key=problem.key, message=refusal, **_costs(state))
+            try:
+                self._drain(layer, problem, state, cancel)
+            except BackendError as exc:
+                if layer not in _FIRST_TIER_LAYERS:
+                    raise
+                # The model cannot be had (missing, or its process crashed twice): the larger
+                # tiers may still answer; the solve fails with this reason if nothing does.
+                state.first_tier_error = str(exc)
+                state.emit(layer, f"{self.tiers[0].label} unavailable: {exc}")
+                continue
+            if state.passing:
+                return None
+            state.layer_done(layer)
+        return None
+
+    def _drain(self, layer: str, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
+        """Verify what ``layer`` proposes until a body passes.
+
+        Best-of-N's samples already decoding go on being verified while agreement wants more passing
+        bodies; every other layer stops at the first.
+        """
+        source = self._layers[layer](problem, state, cancel)
+        try:
+            for candidate in source:
+                if self._verify(candidate, problem, state, cancel) and (
+                    layer != "best_of_n" or not self._agreement_wants_more(problem, state)
+                ):
+                    return
+        finally:
+            _close(source)
+
     # -- layers -------------------------------------------------------------------------------
 
-    def _run_layer(self, layer: str, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
-        if layer == "store":
-            self._store_layer(problem, state, cancel)
-        elif layer == "library":
-            # Reused bodies carry no evidence of their own: only strong example sets may pick one.
-            if strong_enough_for_behavioural_match(problem.checks):
-                self._batch_layer(layer, self._library_bodies(problem), problem, state, cancel)
-        elif layer == "template":
-            # The synthesizer weighs the evidence per body (size, leave-one-out), so it is not gated here.
-            bodies = [] if problem.stub.is_method else template_bodies(problem.stub.params, problem.checks)
-            self._batch_layer(layer, bodies, problem, state, cancel)
-        elif layer == "greedy" and self.tiers:
-            self._generate("greedy", "greedy", self.tiers[0], 0.0, problem, state, cancel, step=(1, 1))
-        elif layer == "retry" and self.tiers:
-            self._retry("retry", self.tiers[0], problem, state, cancel)
-        elif layer == "best_of_n" and self.tiers:
-            self._best_of_n(self.tiers[0], problem, state, cancel)
-        elif layer == "escalate" and len(self.tiers) > 1:
-            self._escalate(problem, state, cancel)
+    def _from_store(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> Iterator[Candidate]:
+        if self.store is None:
+            return
+        state.emit("store", "store lookup")
+        stored = self.store.get(problem.key)
+        if stored is not None:
+            # Re-verified: the same stub in another module may depend on different helpers.
+            yield Candidate(stored.body, "store", stored.model, stored.temperature, agreement=stored.agreement)
 
-    def _escalate(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
+    def _from_library(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> Iterator[Candidate]:
+        # Reused bodies carry no evidence of their own: only strong example sets may pick one.
+        if self.store is None or not strong_enough_for_behavioural_match(problem.checks):
+            return
+        bodies = library_bodies(self.store.library(len(problem.stub.params)), problem.stub.params, problem.key)
+        yield from self._first_passing("library", bodies, problem, state, cancel)
+
+    def _from_templates(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> Iterator[Candidate]:
+        # The synthesizer weighs the evidence per body (size, leave-one-out), so it is not gated here.
+        bodies = [] if problem.stub.is_method else template_bodies(problem.stub.params, problem.checks)
+        yield from self._first_passing("template", bodies, problem, state, cancel)
+
+    def _first_passing(
+        self, layer: str, bodies: Sequence[str], problem: Problem, state: SolveState, cancel: CancelToken | None
+    ) -> Iterator[Candidate]:
+        """Many cheap bodies in one sandbox run; the first that passes is proposed, already verified."""
+        if not bodies:
+            return
+        state.emit(layer, f"{layer} ({len(bodies)} candidates)")
+        programs = [problem.program_with(body) for body in bodies]
+        found = self.sandbox.first_passing(programs, problem.checks, cancel=cancel, placement=problem.placement)
+        if found is not None:
+            index, verdict = found
+            candidate = Candidate(bodies[index], layer)
+            state.consider(candidate, verdict)
+            yield candidate
+
+    def _greedy(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> Iterator[Candidate]:
+        if self.tiers:
+            yield from self._generate("greedy", "greedy", self.tiers[0], 0.0, problem, state, cancel, step=(1, 1))
+
+    def _retries(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> Iterator[Candidate]:
+        if self.tiers:
+            yield from self._retry("retry", self.tiers[0], problem, state, cancel)
+
+    def _escalate(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> Iterator[Candidate]:
         """The larger tiers, best past solves per second first; each gets an equal share of what is left."""
         tiers = self.tiers[1:]
         if self.store is not None and len(tiers) > 1:
@@ -143,43 +210,15 @@ class Cascade:
                 continue
             state.tier_limit = state.samples + share
             try:
-                self._generate(
+                yield from self._generate(
                     "escalate", f"escalate: {tier.label} greedy", tier, 0.0, problem, state, cancel, step=(1, 1)
                 )
-                self._retry("escalate", tier, problem, state, cancel, label=f"escalate: {tier.label} retry")
+                yield from self._retry("escalate", tier, problem, state, cancel, label=f"escalate: {tier.label} retry")
             except BackendError as exc:  # a larger tier that cannot load is passed over; the ladder goes on
                 logger.warning("escalation tier %s unavailable: %s", tier.label, exc)
                 state.emit("escalate", f"escalate: {tier.label} unavailable: {exc}")
             finally:
                 state.tier_limit = None
-
-    def _store_layer(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
-        if self.store is None:
-            return
-        state.emit("store", "store lookup")
-        stored = self.store.get(problem.key)
-        if stored is not None:
-            # Re-verify: the same stub in another module may depend on different helpers.
-            self._verify(Candidate(stored.body, "store", stored.model, stored.temperature), problem, state, cancel)
-
-    def _library_bodies(self, problem: Problem) -> list[str]:
-        if self.store is None:
-            return []
-        return library_bodies(self.store.library(len(problem.stub.params)), problem.stub.params, problem.key)
-
-    def _batch_layer(
-        self, layer: str, bodies: Sequence[str], problem: Problem, state: SolveState, cancel: CancelToken | None
-    ) -> None:
-        if not bodies:
-            return
-        state.emit(layer, f"{layer} ({len(bodies)} candidates)")
-        programs = [problem.program_with(body) for body in bodies]
-        found = self.sandbox.first_passing(programs, problem.checks, cancel=cancel, placement=problem.placement)
-        if found is not None:
-            index, verdict = found
-            candidate = Candidate(bodies[index], layer)
-            state.consider(candidate, verdict)
-            raise _Found(candidate, verdict)
 
     def _retry(
         self,
@@ -189,13 +228,14 @@ class Cascade:
         state: SolveState,
         cancel: CancelToken | None,
         label: str = "retry",
-    ) -> None:
+    ) -> Iterator[Candidate]:
         retries = self.settings.budget.retries
         for attempt in range(1, retries + 1):
+            # Read when the attempt starts: the loop has verified the previous one by then.
             feedback = self._feedback(problem, state)
             temperature = 0.3 + 0.1 * attempt
             message = f"{label} {attempt}/{retries}"
-            self._generate(
+            yield from self._generate(
                 layer,
                 message,
                 tier,
@@ -208,11 +248,12 @@ class Cascade:
                 step=(attempt, retries),
             )
 
-    def _best_of_n(self, tier: ModelTier, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
+    def _best_of_n(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> Iterator[Candidate]:
         """Per temperature, one ``sample`` call: batching backends decode the samples together."""
         budget = self.settings.budget
-        if not state.can_generate("best_of_n"):
+        if not self.tiers or not state.can_generate("best_of_n"):
             return
+        tier = self.tiers[0]
         backend = tier.backend()
         temperatures = budget.temperatures
         if self.store is not None:
@@ -243,11 +284,113 @@ class Cascade:
                     generation = next(samples, None)
                     if generation is None:
                         break
-                    self._take("best_of_n", backend.name, temperature, request, generation, problem, state, cancel)
+                    yield from self._take(
+                        "best_of_n", tier, backend.name, temperature, request, generation, problem, state
+                    )
                     checked += 1
                     state.emit("best_of_n", _checked(checked, total), checked, total, model=model)
             finally:
                 _close(samples)
+
+    # -- agreement ------------------------------------------------------------------------------
+
+    def _agreement_wants_more(self, problem: Problem, state: SolveState) -> bool:
+        """Whether more passing bodies are wanted, and could be compared once found."""
+        budget = self.settings.budget
+        if len(state.passing) >= budget.agreement_passes or state.passing[0][0].layer == "store":
+            return False
+        if state.probe_calls is None:
+            state.probe_calls = probe_calls(problem.stub, problem.checks)
+        return bool(state.probe_calls)
+
+    def _agree(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
+        """Sample for more passing bodies, within the agreement's share of the budget.
+
+        In rounds of as many samples as passes are still wanted: on a CPU a batch of n sequences costs nearly
+        n times one, so a round larger than needed is paid for in seconds. The batch keeps the prompt's
+        cells between rounds (same prompt), so a round after the first evaluates no prompt.
+        """
+        budget = self.settings.budget
+        first = state.passing[0][0]
+        tier = self.tiers[first.tier] if first.tier is not None else (self.tiers[0] if self.tiers else None)
+        if tier is None or (first.tier is None and state.first_tier_error is not None):
+            return
+        allowance = min(math.ceil(budget.agreement_share * budget.max_samples), budget.max_samples - state.samples)
+        deadline = min(state.deadline, time.monotonic() + budget.agreement_share * budget.max_seconds)
+        model = self._model_of(tier)
+        wanted = budget.agreement_passes
+        rounds = 0
+        try:
+            while allowance > 0 and self._agreement_wants_more(problem, state):
+                if state.tokens >= budget.max_tokens or time.monotonic() >= deadline:
+                    return
+                n = min(allowance, wanted - len(state.passing))
+                state.emit("agree", _agreeing(len(state.passing), wanted), len(state.passing), wanted, model=model)
+                request = build_request(
+                    problem,
+                    temperature=budget.agreement_temperature,
+                    max_tokens=state.max_new_tokens(),
+                    seed=self.settings.model.seed + 5000 + 97 * rounds,
+                    deadline=deadline,
+                )
+                backend = tier.backend()
+                samples = backend.sample(request, n, cancel)
+                try:
+                    for generation in samples:
+                        allowance -= 1
+                        for candidate in self._take(
+                            "agree", tier, backend.name, request.temperature, request, generation, problem, state
+                        ):
+                            self._verify(candidate, problem, state, cancel)
+                        passes = len(state.passing)
+                        state.emit("agree", _agreeing(passes, wanted), passes, wanted, model=model)
+                        if not self._agreement_wants_more(problem, state) or time.monotonic() >= deadline:
+                            return
+                finally:
+                    _close(samples)
+                rounds += 1
+        except BackendError as exc:  # the bodies found so far are still compared
+            logger.warning("agreement sampling stopped: %s", exc)
+
+    def _chosen(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> Solution:
+        """The answer among the passing bodies: the largest group of alike behaviour, or the question."""
+        first, verdict = state.passing[0]
+        if first.layer == "store":
+            return self._verified(problem, state, first, verdict, first.agreement)
+        if self._agreement_wants_more(problem, state):
+            self._agree(problem, state, cancel)
+        calls = state.probe_calls or []
+        if not calls and self.settings.budget.agreement_passes <= 1:
+            return self._verified(problem, state, first, verdict, "")
+        probes = probe_checks(calls)
+        observed: dict[str, Verdict] = {}
+        passing = []
+        for order, (candidate, _) in enumerate(state.passing):
+            if candidate.body not in observed:
+                program = problem.program_with(candidate.body)
+                observed[candidate.body] = (
+                    self.sandbox.verify(program, probes, cancel=cancel, placement=problem.placement)
+                    if probes
+                    else Verdict()
+                )
+            passing.append((Member(candidate.body, candidate.temperature or 0.0, order), observed[candidate.body]))
+        decision = decide(passing, calls, self.settings.budget.ambiguity_margin)
+        candidate, verdict = next((c, v) for c, v in state.passing if c.body == decision.chosen.body)
+        if decision.ambiguity is None:
+            return self._verified(problem, state, candidate, verdict, decision.agreement)
+        return Solution(
+            status="ambiguous",
+            key=problem.key,
+            body=candidate.body,
+            layer=candidate.layer,
+            verdict=verdict,
+            message=f"ambiguous: the passing candidates disagree on {decision.ambiguity.question()}",
+            model=candidate.model,
+            temperature=candidate.temperature,
+            agreement=decision.agreement,
+            ambiguity=decision.ambiguity,
+            **_costs(state),
+        )
 
     # -- one candidate -----------------------------------------------------------------------
 
@@ -263,7 +406,7 @@ class Cascade:
         feedback: Feedback | None = None,
         seed: int | None = None,
         step: tuple[int, int] | None = None,
-    ) -> None:
+    ) -> Iterator[Candidate]:
         if not state.can_generate(layer):
             return
         number, steps = step if step is not None else (None, None)
@@ -278,7 +421,7 @@ class Cascade:
             deadline=state.deadline,
         )
         generation = backend.generate(request, cancel)
-        self._take(layer, backend.name, temperature, request, generation, problem, state, cancel)
+        yield from self._take(layer, tier, backend.name, temperature, request, generation, problem, state)
 
     def _model_of(self, tier: ModelTier) -> tuple[str, int]:
         """A tier's label and place in the ladder, for progress events."""
@@ -287,31 +430,36 @@ class Cascade:
     def _take(
         self,
         layer: str,
+        tier: ModelTier,
         model: str,
         temperature: float,
         request: GenerationRequest,
         generation: Generation,
         problem: Problem,
         state: SolveState,
-        cancel: CancelToken | None,
-    ) -> None:
-        """Charge one generation to the budget, then verify the body it holds (if any)."""
+    ) -> Iterator[Candidate]:
+        """Charge one generation to the budget, then propose the body it holds (if any)."""
         state.charge(layer, model, temperature, generation.tokens, generation.seconds)
         body = extract_body(
             request.response_prefix, generation.text, problem.stub.name, problem.stub.params, problem.module_names
         )
-        if body is None:
-            return
-        self._verify(Candidate(body, layer, model, temperature), problem, state, cancel)
+        if body is not None:
+            yield Candidate(body, layer, model, temperature, tier=self.tiers.index(tier))
 
-    def _verify(self, candidate: Candidate, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
+    def _verify(self, candidate: Candidate, problem: Problem, state: SolveState, cancel: CancelToken | None) -> bool:
+        """Run ``candidate`` against the checks (once per body); whether it passed them all.
+
+        Each passing sample counts, a body written again included: agreement counts votes, as MBR-exec and
+        AlphaCode do.
+        """
         verdict = state.verdicts.get(candidate.body)
         if verdict is None:
             program = problem.program_with(candidate.body)
             verdict = self.sandbox.verify(program, problem.checks, cancel=cancel, placement=problem.placement)
             state.consider(candidate, verdict)
         if verdict.ok:
-            raise _Found(candidate, verdict)
+            state.passing.append((candidate, verdict))
+        return verdict.ok
 
     def _feedback(self, problem: Problem, state: SolveState) -> Feedback | None:
         if state.best is None:
@@ -325,7 +473,9 @@ class Cascade:
 
     # -- outcomes ----------------------------------------------------------------------------
 
-    def _verified(self, problem: Problem, state: SolveState, candidate: Candidate, verdict: Verdict) -> Solution:
+    def _verified(
+        self, problem: Problem, state: SolveState, candidate: Candidate, verdict: Verdict, agreement: str
+    ) -> Solution:
         if self.store is not None and candidate.layer != "store":
             self.store.put(
                 StoredProgram(
@@ -339,6 +489,7 @@ class Cascade:
                     temperature=candidate.temperature,
                     checks_passed=verdict.passed,
                     created=time.time(),
+                    agreement=agreement,
                 )
             )
         return Solution(
@@ -350,6 +501,7 @@ class Cascade:
             message=f"verified by {candidate.layer}: {verdict.summary()}",
             model=candidate.model,
             temperature=candidate.temperature,
+            agreement=agreement,
             **_costs(state),
         )
 
@@ -407,11 +559,16 @@ _FIRST_TIER_LAYERS = frozenset({"greedy", "retry", "best_of_n"})
 _MODEL_LAYERS = _FIRST_TIER_LAYERS | {"escalate"}
 
 
-def _close(samples: Iterator[Generation]) -> None:
+def _close(samples: Iterator[Any]) -> None:
     """Tell a sampling generator the rest is not wanted (a batching backend drops requests in flight)."""
     close = getattr(samples, "close", None)
     if close is not None:
         close()
+
+
+def _agreeing(passing: int, wanted: int) -> str:
+    """Agreement's progress, in the words the editors show."""
+    return f"agreement: {passing} of {wanted} passing candidates"
 
 
 def _checked(checked: int, total: int) -> str:

@@ -197,9 +197,7 @@ def _defined_names(node: ast.stmt) -> frozenset[str]:
         return frozenset({node.name})
     if isinstance(node, ast.Import | ast.ImportFrom):
         return frozenset((alias.asname or alias.name).split(".")[0] for alias in node.names)
-    return frozenset(
-        sub.id for sub in ast.walk(node) if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)
-    )
+    return frozenset(sub.id for sub in ast.walk(node) if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store))
 
 
 def code_context(problem: Problem, stub_text: str, budget: int = BUDGET_CHARS) -> str:

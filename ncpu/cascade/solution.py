@@ -7,8 +7,10 @@ from typing import Literal
 
 from ncpu.sandbox.verdict import Verdict
 
-SolveStatus = Literal["verified", "partial", "no_checks", "unverified", "failed", "cancelled"]
+SolveStatus = Literal["verified", "ambiguous", "partial", "no_checks", "unverified", "failed", "cancelled"]
 """- ``verified``: the body passed every check (only these are stored and offered as solutions).
+- ``ambiguous``: bodies that pass every check disagree on a generated input about as often as they agree;
+  ``ambiguity`` says where, and what each group answers. ``body`` is the largest group's, never stored.
 - ``partial``: the best candidate passed some checks ("3 of 4 checks passed"); never stored.
 - ``no_checks``: the stub has no examples; ``body`` is ``None`` unless unverified bodies were asked for.
 - ``unverified``: a greedy body for a stub without checks, offered only when asked for.
@@ -72,6 +74,39 @@ class LayerSpend:
 
 
 @dataclass(frozen=True, slots=True)
+class Answer:
+    """What one group of passing bodies does on the input that separates the groups."""
+
+    outcome: str
+    """In words: ``"0"``, ``"raises IndexError"``."""
+    example: str
+    """The doctest lines that pin it: ``">>> count_runs([])\n0"`` (an exception: the traceback header,
+    ``...`` and the exception's line)."""
+    candidates: int
+    """How many passing bodies answer so."""
+    body: str
+    """The group's representative body."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ambiguity:
+    """Passing bodies that disagree: the input, and each group's answer there (the largest group first)."""
+
+    call: str
+    answers: tuple[Answer, ...]
+
+    def question(self) -> str:
+        """``"`count_runs([])`: 0 (3 candidates) or raises IndexError (2)"``."""
+        options = " or ".join(
+            f"{answer.outcome} ({answer.candidates} candidate{'s' if answer.candidates != 1 else ''})"
+            if index == 0
+            else f"{answer.outcome} ({answer.candidates})"
+            for index, answer in enumerate(self.answers)
+        )
+        return f"`{self.call}`: {options}"
+
+
+@dataclass(frozen=True, slots=True)
 class Solution:
     """The outcome of one solve."""
 
@@ -92,11 +127,27 @@ class Solution:
     """Every distinct candidate that reached the sandbox, in order."""
     spend: tuple[LayerSpend, ...] = ()
     """Cumulative cost at the end of each layer that ran to its end, in order."""
+    agreement: str = ""
+    """How the passing bodies compared on generated inputs: ``"4 of 5 passing candidates agree on 48
+    generated inputs"`` (empty when no body passed every check)."""
+    ambiguity: Ambiguity | None = None
+    """For ``ambiguous``: the input the passing bodies disagree on, and their answers."""
 
     @property
     def verified(self) -> bool:
         """Whether the body passed every check."""
         return self.status == "verified"
+
+    @property
+    def evidence(self) -> str:
+        """Why the body is trusted, in words (empty without a body that passed every check).
+
+        ``"3/3 checks; 4 of 5 passing candidates agree on 48 generated inputs"``.
+        """
+        if self.status not in ("verified", "ambiguous") or self.verdict is None:
+            return ""
+        checks = f"{self.verdict.passed}/{self.verdict.total} checks"
+        return f"{checks}; {self.agreement}" if self.agreement else checks
 
     @property
     def checks_passed(self) -> int:

@@ -57,6 +57,12 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--escalate-to", dest="escalation_tiers", action="append", help=argparse.SUPPRESS)
     group.add_argument("--no-escalate", action="store_true", help="never escalate to a larger model")
     group.add_argument(
+        "--agreement-passes",
+        type=int,
+        metavar="N",
+        help="passing bodies to find and compare on generated inputs before choosing (default 3; 1: the first wins)",
+    )
+    group.add_argument(
         "--budget",
         metavar="SPEC",
         help="per-stub budget in one option, e.g. samples=24,tokens=12000,seconds=300 "
@@ -118,6 +124,7 @@ _CHECKED_OPTIONS = {
     "max_samples": (Budget, "max_samples"),
     "max_seconds": (Budget, "max_seconds"),
     "max_tokens": (Budget, "max_tokens"),
+    "agreement_passes": (Budget, "agreement_passes"),
     "threads": (ModelSettings, "n_threads"),
     "request_timeout": (ModelSettings, "request_timeout"),
     "concurrency": (Settings, "concurrency"),
@@ -178,6 +185,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
                 ("max_samples", args.max_samples),
                 ("max_seconds", args.max_seconds),
                 ("max_tokens", args.max_tokens),
+                ("agreement_passes", args.agreement_passes),
             )
             if value is not None
         },

@@ -43,8 +43,23 @@ class StubOutcome:
             "tokens": solution.tokens,
             "seconds": solution.seconds,
             "body": solution.body,
+            "evidence": solution.evidence,
+            "ambiguity": _ambiguity(solution),
             "skipped_tests": list(self.skipped_tests),
         }
+
+
+def _ambiguity(solution: Solution) -> dict[str, Any] | None:
+    ambiguity = solution.ambiguity
+    if ambiguity is None:
+        return None
+    return {
+        "call": ambiguity.call,
+        "answers": [
+            {"outcome": a.outcome, "candidates": a.candidates, "example": a.example, "body": a.body}
+            for a in ambiguity.answers
+        ],
+    }
 
 
 def summary_table(outcomes: list[StubOutcome], errors: list[str]) -> Table:
@@ -57,6 +72,8 @@ def summary_table(outcomes: list[StubOutcome], errors: list[str]) -> Table:
     table.add_row("solved (verified)", str(statuses["verified"]))
     for layer, count in sorted(layers.items(), key=lambda item: -item[1]):
         table.add_row(f"  by {layer}", str(count))
+    if statuses["ambiguous"]:
+        table.add_row("ambiguous (candidates disagree)", str(statuses["ambiguous"]))
     table.add_row("partial (not verified)", str(statuses["partial"]))
     table.add_row("no checks", str(statuses["no_checks"] + statuses["unverified"]))
     table.add_row("failed", str(statuses["failed"]))

@@ -19,13 +19,13 @@ from extraction import find_stubs
 from extraction.errors import SourceError
 from extraction.source import MAX_BYTES, decode_source
 from ncpu.cancel import CancelToken
-from ncpu.cascade.solution import LayerEvent, Solution
+from ncpu.cascade.solution import Ambiguity, LayerEvent, Solution
 from ncpu.cli.console import err, error, note, out
 from ncpu.cli.files import FileChanged, digest, python_files, replace_atomically
 from ncpu.cli.model_setup import prepare_models
 from ncpu.cli.options import UsageError, add_engine_options, settings_from_args
 from ncpu.cli.report import StubOutcome, summary_table, write_json
-from ncpu.edit import solution_note, splice
+from ncpu.edit import note_for, splice
 from ncpu.engine import Engine
 from ncpu.problem import Problem
 
@@ -35,6 +35,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("solve", help="solve the stubs in files or directories")
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     parser.add_argument("--write", action="store_true", help="apply verified bodies in place (atomically)")
+    parser.add_argument(
+        "--accept-ambiguous",
+        action="store_true",
+        help="also apply bodies whose passing candidates disagree on a generated input (the largest group's)",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="write a machine-readable report")
     parser.add_argument("--workspace", type=Path, help="root to search for tests (default: current dir)")
     parser.add_argument(
@@ -97,13 +102,17 @@ def _warn_if_broken(path: Path, source: str) -> None:
         note(f"{path}: cannot be parsed ({type(exc).__name__}: nested too deeply?); its stubs may be skipped")
 
 
-def _apply(item: _FileWork, solved: list[tuple[Problem, Solution]]) -> str:
-    """The file's text with every verified (or explicitly unverified) body spliced in, last stub first."""
+def _apply(item: _FileWork, solved: list[tuple[Problem, Solution]], accept_ambiguous: bool = False) -> str:
+    """The file's text with every verified (or explicitly unverified) body spliced in, last stub first.
+
+    With ``accept_ambiguous``, ambiguous ones too (the largest group's body, marked so).
+    """
     text = item.source
+    applied = ("verified", "unverified", "ambiguous") if accept_ambiguous else ("verified", "unverified")
     for problem, solution in sorted(solved, key=lambda pair: -pair[0].stub.replace_span.start_byte):
-        if solution.body is None or solution.status not in ("verified", "unverified"):
+        if solution.body is None or solution.status not in applied:
             continue
-        mark = solution_note(solution.layer, solution.checks_passed, solution.checks_total, solution.verified)
+        mark = note_for(solution)
         text = splice(text, problem.stub, solution.body, mark)
     return text
 
@@ -162,12 +171,14 @@ def run(args: argparse.Namespace) -> int:
                         progress.advance(task)
                         if not err.is_terminal:
                             note(f"{item.path}:{problem.stub.line} {name}: {solution.status} - {solution.message}")
+                        if solution.ambiguity is not None:
+                            _ask(f"{item.path}:{problem.stub.line} {name}", solution.ambiguity, args.accept_ambiguous)
                     solved = _checked_together(engine, item, solved, workspace, settings.python)
                     outcomes[-len(solved) :] = [
                         dataclasses.replace(outcome, solution=solution)
                         for outcome, (_, solution) in zip(outcomes[-len(solved) :], solved, strict=True)
                     ]
-                    _emit(item, solved, args.write, errors)
+                    _emit(item, solved, args.write, errors, args.accept_ambiguous)
     err.print(summary_table(outcomes, errors))
     write_json(args.json, outcomes, errors)
     unsolved = any(not o.solution.verified for o in outcomes)
@@ -258,8 +269,22 @@ def _solving_ahead(
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _emit(item: _FileWork, solved: list[tuple[Problem, Solution]], write: bool, errors: list[str]) -> None:
-    new_text = _apply(item, solved)
+def _ask(where: str, ambiguity: Ambiguity, accepted: bool) -> None:
+    """The question an ambiguous stub leaves: the input, each group's answer, and the examples that settle it."""
+    lines = [f"{where}: the passing candidates disagree on {ambiguity.question()}"]
+    lines.append("  add the example you mean to its docstring and solve again:")
+    for answer in ambiguity.answers:
+        lines.extend("    " + line for line in answer.example.splitlines())
+        lines.append("")
+    if not accepted:
+        lines.append("  (nothing is applied for it; --accept-ambiguous takes the largest group's body)")
+    note("\n".join(line for line in lines).rstrip("\n"))
+
+
+def _emit(
+    item: _FileWork, solved: list[tuple[Problem, Solution]], write: bool, errors: list[str], accept_ambiguous: bool
+) -> None:
+    new_text = _apply(item, solved, accept_ambiguous)
     if new_text == item.source:
         return
     if write:

@@ -17,7 +17,7 @@ from ncpu.cascade.solution import LayerEvent
 from ncpu.cli.console import err, note, out
 from ncpu.cli.model_setup import prepare_models
 from ncpu.cli.options import UsageError, add_engine_options, settings_from_args
-from ncpu.edit import solution_note, splice
+from ncpu.edit import note_for, splice
 from ncpu.engine import Engine
 from ncpu.problem import Problem
 from ncpu.project import project_interpreter
@@ -71,9 +71,15 @@ def run(args: argparse.Namespace) -> int:
     if solution.body is None:
         note(solution.message)
         return 1
-    mark = solution_note(solution.layer, solution.checks_passed, solution.checks_total, solution.verified)
+    mark = note_for(solution)
     out.file.write(splice(source, problem.stub, solution.body, mark))
     note(solution.message)  # "verified by greedy: 2 of 2 checks passed", "not verified: best candidate: ..."
+    if solution.ambiguity is not None:
+        note("add the example you mean to the docstring and solve again:")
+        for answer in solution.ambiguity.answers:
+            note("\n".join("    " + line for line in answer.example.splitlines()))
+    elif solution.verified and solution.agreement:
+        note(f"evidence: {solution.evidence}")
     return 0 if solution.verified else 1
 
 

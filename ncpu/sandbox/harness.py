@@ -105,7 +105,9 @@ def _exception_line(exc: BaseException) -> str:
     return text if len(text) <= DETAIL_LIMIT else text[: DETAIL_LIMIT - 3] + "..."
 
 
-def load_module(program: str, filename: str = "<candidate>", placement: dict[str, Any] | None = None) -> types.ModuleType:
+def load_module(
+    program: str, filename: str = "<candidate>", placement: dict[str, Any] | None = None
+) -> types.ModuleType:
     """Execute ``program`` as a fresh module and return it (its name is not ``__main__``).
 
     With a ``placement`` (``Placement.to_wire``) it is imported under its real dotted name, from its real
@@ -148,7 +150,9 @@ class _ServedSource(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if fullname != self.name:
             return None
         locations = [os.path.dirname(self.path)] if self.package else None
-        return importlib.util.spec_from_file_location(fullname, self.path, loader=self, submodule_search_locations=locations)
+        return importlib.util.spec_from_file_location(
+            fullname, self.path, loader=self, submodule_search_locations=locations
+        )
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
         return None

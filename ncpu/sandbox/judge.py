@@ -122,7 +122,9 @@ def exception_matches(expected: str, detail: str, options: Sequence[str] = ()) -
             wanted = _MODULE_PREFIX.match(want.strip() + ":")
         if raised is None and ":" not in got:
             raised = _MODULE_PREFIX.match(got.strip() + ":")
-        return wanted is not None and raised is not None and checker.check_output(wanted.group(1), raised.group(1), flags)
+        return (
+            wanted is not None and raised is not None and checker.check_output(wanted.group(1), raised.group(1), flags)
+        )
     return False
 
 
@@ -220,7 +222,8 @@ def judge(
         if not isinstance(shown, str):
             return CheckResult(passed=False, error="malformed result from the sandbox")
         passed = output_matches(check.expected or "", shown, check.options)
-        return CheckResult(passed=passed, actual=actual if actual is not None else shown[:REPR_LIMIT])
+        shown = shown[:REPR_LIMIT]
+        return CheckResult(passed=passed, actual=actual if actual is not None else shown, shown=shown)
     try:
         returned = decode(observation["value"])
     except (ValueError, RecursionError, MemoryError) as exc:

@@ -152,7 +152,9 @@ def handle(request: dict[str, Any], runner: Runner, isolation: Isolation) -> dic
     deadline = time.monotonic() + float(request["limits"]["wall_seconds"])
     first = request["op"] == "first"
     for index, program in enumerate(programs):
-        outcome, token = runner.run(_candidate_request(checks, request["limits"], program, request.get("module")), deadline)
+        outcome, token = runner.run(
+            _candidate_request(checks, request["limits"], program, request.get("module")), deadline
+        )
         module = request.get("module")
         pending = [str(name) for name in module.get("pending", ())] if isinstance(module, dict) else []
         response = report.response(outcome, token, checks, request["limits"], program, pending)

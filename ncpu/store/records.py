@@ -27,6 +27,9 @@ class StoredProgram:
     temperature: float | None
     checks_passed: int
     created: float
+    agreement: str = ""
+    """How it compared with the other passing bodies when stored: ``"4 of 5 passing candidates agree on 48
+    generated inputs"``."""
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (with type and version)."""
@@ -46,6 +49,7 @@ class StoredProgram:
             temperature=None if item.get("temperature") is None else float(item["temperature"]),
             checks_passed=int(item["checks_passed"]),
             created=float(item["created"]),
+            agreement=str(item.get("agreement", "")),
         )
 
 

@@ -1,4 +1,6 @@
-"""``textDocument/codeAction``: Solve with cascade, Solve all stubs, and store hits as instant edits.
+"""``textDocument/codeAction``: Solve with cascade, Solve all stubs, store hits, Add example.
+
+After an ambiguous solve, one Add example per answer: the doctest edit, then the solve again.
 
 Each action has a kind of its own under ``refactor.rewrite.ncpu`` and ``data`` naming what it does
 (``server.contract``); editors pick actions by those, and a request's ``only`` filter is honoured.
@@ -12,8 +14,10 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from ncpu.edit import example_insertion
 from server.contract import (
     ACTION_KINDS,
+    ADD_EXAMPLE_KIND,
     SOLVE_COMMAND,
     SOLVE_FILE_COMMAND,
     SOLVE_FILE_KIND,
@@ -24,11 +28,13 @@ from server.contract import (
     kind_text,
 )
 from server.edits import body_edit
+from server.positions import span_to_range
 
 if TYPE_CHECKING:
     from pygls.workspace import TextDocument
 
     from extraction.stub import Stub
+    from ncpu.cascade.solution import Ambiguity
     from ncpu.problem import Problem
     from server.documents import DocumentStubs
     from server.server import NcpuServer
@@ -48,7 +54,12 @@ def stub_actions(
         problem = entry.problem(stub)
         if solves:
             actions.append(_solve_action(ls, document, stub, problem))
-        partial = ls.partials.get(document.uri, stub.qualified_name, problem.key) if partials else None
+        kept = ls.partials.get(document.uri, stub.qualified_name, problem.key)
+        if kept is not None and kept.ambiguity is not None:
+            if kind_requested(ADD_EXAMPLE_KIND, wanted):
+                actions.extend(_add_example_actions(document, stub, kept.ambiguity))
+            continue
+        partial = kept if partials else None
         if partial is not None:
             actions.append(
                 types.CodeAction(
@@ -68,6 +79,40 @@ def stub_actions(
                     ).to_wire(),
                 )
             )
+    return actions
+
+
+def _add_example_actions(document: TextDocument, stub: Stub, ambiguity: Ambiguity) -> list[types.CodeAction]:
+    """One action per answer: add it to the docstring as a doctest (the edit), then solve again (the command)."""
+    actions = []
+    for answer in ambiguity.answers:
+        found = example_insertion(document.source, stub, answer.example)
+        if found is None:  # no triple-quoted docstring to add to
+            continue
+        span, text = found
+        edit = types.TextEdit(range=span_to_range(document, span), new_text=text)
+        identifier = types.OptionalVersionedTextDocumentIdentifier(uri=document.uri, version=document.version)
+        plural = "s" if answer.candidates != 1 else ""
+        actions.append(
+            types.CodeAction(
+                title=f"Add example: {ambiguity.call} → {answer.outcome} ({answer.candidates} candidate{plural})",
+                kind=ADD_EXAMPLE_KIND,
+                edit=types.WorkspaceEdit(
+                    document_changes=[types.TextDocumentEdit(text_document=identifier, edits=[edit])]
+                ),
+                # Run after the edit is applied: the stub now has the example, and is solved as it is then.
+                command=types.Command(
+                    title="Solve with cascade", command=SOLVE_COMMAND, arguments=[document.uri, stub.qualified_name]
+                ),
+                data=ActionData(
+                    action="addExample",
+                    uri=document.uri,
+                    stub=stub.qualified_name,
+                    example=answer.example,
+                    candidates=answer.candidates,
+                ).to_wire(),
+            )
+        )
     return actions
 
 

@@ -31,7 +31,23 @@ def stub_diagnostics(ls: NcpuServer, uri: str) -> list[types.Diagnostic]:
             )
         )
     for stub in entry.stubs:
-        count = len(entry.problem(stub).checks)
+        problem = entry.problem(stub)
+        count = len(problem.checks)
+        kept = ls.partials.get(uri, stub.qualified_name, problem.key)
+        if kept is not None and kept.ambiguity is not None:
+            diagnostics.append(
+                types.Diagnostic(
+                    range=span_to_range(document, stub.function_span),
+                    message=(
+                        f"ambiguous: the passing candidates disagree on {kept.ambiguity.question()}; "
+                        "choose with Add example"
+                    ),
+                    severity=types.DiagnosticSeverity.Information,
+                    source="ncpu",
+                    code="ambiguous",
+                )
+            )
+            continue
         if count:
             noun = "example" if count == 1 else "examples"
             message = f"stub with {count} {noun}: solvable (Solve with cascade)"

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from ncpu.cancel import Cancelled, CancelToken
-from ncpu.cascade.solution import LayerEvent, Solution
-from server.contract import SOLVE_COMMAND, SOLVE_FILE_COMMAND, SolveSummary
+from ncpu.cascade.solution import Ambiguity, LayerEvent, Solution
+from server.contract import SOLVE_COMMAND, SOLVE_FILE_COMMAND, AmbiguityWire, AnswerWire, SolveSummary
 from server.edits import body_edit
+from server.features.diagnostics import publish
 
 if TYPE_CHECKING:
     from ncpu.problem import Problem
@@ -65,9 +66,7 @@ class _Progress:
             self.ls.work_done_progress.tokens.pop(self.token, None)
 
 
-async def _run_engine(
-    ls: NcpuServer, problem: Problem, cancel: CancelToken, report: Callable[[str], None]
-) -> Solution:
+async def _run_engine(ls: NcpuServer, problem: Problem, cancel: CancelToken, report: Callable[[str], None]) -> Solution:
     """Solve in a worker thread, reporting each event as progress text and as ``ncpu/status``."""
     loop = asyncio.get_running_loop()
     solve_id = ls.status.begin(problem.stub.qualified_name)
@@ -151,6 +150,10 @@ async def solve_stub(
         solution = await _run_engine(ls, problem, cancel, lambda m: progress.report(f"{stub.name}: {m}"))
     ls.last_solve = time.monotonic()
     summary: SolveSummary = {"status": solution.status, "layer": solution.layer, "message": solution.message}
+    if solution.evidence:
+        summary["evidence"] = solution.evidence
+    if solution.ambiguity is not None:
+        summary["ambiguity"] = ambiguity_wire(solution.ambiguity)
     if solution.status in ("verified", "unverified") and solution.body is not None:
         problem_now = await _apply(ls, uri, name, problem.key, solution)
         if problem_now:
@@ -161,9 +164,25 @@ async def solve_stub(
     elif solution.status == "partial":
         ls.partials.keep(uri, name, problem.key, solution)
         ls.tell(f"ncpu: {name}: {solution.message}; an unverified body is offered as a separate action")
+    elif solution.ambiguity is not None:
+        # Nothing is inserted: the user picks the behaviour meant ("Add example"), and the solve runs again.
+        ls.partials.keep(uri, name, problem.key, solution)
+        publish(ls, uri)
+        ls.tell(
+            f"ncpu: {name}: the passing candidates disagree on {solution.ambiguity.question()}; "
+            'choose the answer you mean with an "Add example" code action'
+        )
     elif solution.status != "cancelled":
         ls.tell(f"ncpu: {name}: {solution.message}", types.MessageType.Warning)
     return summary
+
+
+def ambiguity_wire(ambiguity: Ambiguity) -> AmbiguityWire:
+    """``SolveSummary.ambiguity``."""
+    answers: list[AnswerWire] = [
+        {"outcome": a.outcome, "candidates": a.candidates, "example": a.example} for a in ambiguity.answers
+    ]
+    return {"call": ambiguity.call, "question": ambiguity.question(), "answers": answers}
 
 
 def setup(server: NcpuServer) -> None:

@@ -84,7 +84,9 @@ def _alive(pid: int) -> bool:
 def test_native_backends_are_hosted_by_default_and_others_inline(tmp_path: Path, crash_file: Path) -> None:
     from ncpu.backends.fake import ScriptedBackend
 
-    assert isinstance(open_backend("fake", _script(tmp_path, crash_file), ModelSettings(backend="fake")), ScriptedBackend)
+    assert isinstance(
+        open_backend("fake", _script(tmp_path, crash_file), ModelSettings(backend="fake")), ScriptedBackend
+    )
     backend = _hosted(tmp_path, crash_file)
     try:
         assert backend.generate(REQUEST).text == ADD

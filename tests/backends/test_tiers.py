@@ -30,7 +30,9 @@ def test_a_file_runs_on_the_first_tiers_backend_or_llama_cpp_behind_a_server(tmp
 
 
 def test_backend_prefixed_tiers_name_a_served_model_a_repo_id_or_a_file(tmp_path: Path) -> None:
-    assert parse_tier("openai:qwen2.5-coder-32b", "llama_cpp", BACKENDS) == TierSpec("openai", None, "qwen2.5-coder-32b")
+    assert parse_tier("openai:qwen2.5-coder-32b", "llama_cpp", BACKENDS) == TierSpec(
+        "openai", None, "qwen2.5-coder-32b"
+    )
     assert parse_tier("openai:", "llama_cpp", BACKENDS) == TierSpec("openai", None, None)
     assert parse_tier("openai:org/big-coder", "llama_cpp", BACKENDS).label == "big-coder"
     assert parse_tier("transformers:Qwen/Qwen2.5-Coder-7B", "llama_cpp", BACKENDS).model_name == "Qwen/Qwen2.5-Coder-7B"
@@ -64,7 +66,12 @@ def test_the_ladder_and_the_tiers_name_models_alike(sandbox: Sandbox) -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("", "empty"), ("missing.gguf", "not found: missing.gguf"), ("llama_cpp:", "names no model"), ("fake:nope.json", "not found")],
+    [
+        ("", "empty"),
+        ("missing.gguf", "not found: missing.gguf"),
+        ("llama_cpp:", "names no model"),
+        ("fake:nope.json", "not found"),
+    ],
 )
 def test_bad_tiers_get_one_clear_message(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):

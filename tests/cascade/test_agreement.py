@@ -66,8 +66,14 @@ def test_on_the_real_sandbox_two_bodies_that_pass_the_example_disagree_on_the_em
     observed = []
     for order, body in enumerate((careful, hasty, careful.replace("runs = 0", "runs = 0  # same"))):
         assert sandbox.verify(problem.program_with(body), problem.checks).ok  # all three pass the example
-        observed.append((Member(body, 0.2 * order, order), behaviour(sandbox.verify(problem.program_with(body), probes))))
+        observed.append(
+            (Member(body, 0.2 * order, order), behaviour(sandbox.verify(problem.program_with(body), probes)))
+        )
     groups = group(observed)
     assert [len(g.members) for g in groups] == [2, 1]
     split = separating_input(groups, calls)
-    assert split is not None and (split.call, split.first, split.second) == ("count_runs([])", "= 0", "raises IndexError")
+    assert split is not None and (split.call, split.first, split.second) == (
+        "count_runs([])",
+        "= 0",
+        "raises IndexError",
+    )

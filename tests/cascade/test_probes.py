@@ -26,7 +26,12 @@ COUNT_RUNS = '''def count_runs(values: list[int]) -> int:
 
 def test_a_list_of_ints_gets_the_edge_cases_nobody_wrote() -> None:
     calls = _calls(COUNT_RUNS)
-    assert calls[:4] == ["count_runs([])", "count_runs([1])", "count_runs([3, 3, 2, 1, 1])", "count_runs([1, 1, 2, 3, 3, 3])"]
+    assert calls[:4] == [
+        "count_runs([])",
+        "count_runs([1])",
+        "count_runs([3, 3, 2, 1, 1])",
+        "count_runs([1, 1, 2, 3, 3, 3])",
+    ]
     assert "count_runs([1, 1, 2, 3, 3])" not in calls  # the user's own input is not generated again
     assert len(calls) == len(set(calls)) and all(c.startswith("count_runs([") for c in calls)
     for call in calls:  # every input is a list of ints

@@ -111,7 +111,9 @@ def test_store_stats_and_rebuild(tmp_path: Path, script: Path, capsys: pytest.Ca
     assert "1 verified" in capsys.readouterr().err
 
 
-def test_escalate_to_repeated_builds_a_ladder_in_the_given_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_escalate_to_repeated_builds_a_ladder_in_the_given_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from ncpu.cli.main import build_parser
     from ncpu.cli.options import settings_from_args
 
@@ -149,7 +151,9 @@ def test_budget_in_one_option_with_the_max_options_overriding_its_parts(
     from ncpu.cli.main import build_parser
     from ncpu.cli.options import settings_from_args
 
-    args = build_parser().parse_args(["solve", str(tmp_path), "--budget", "samples=8, seconds=30", "--max-seconds", "9"])
+    args = build_parser().parse_args(
+        ["solve", str(tmp_path), "--budget", "samples=8, seconds=30", "--max-seconds", "9"]
+    )
     budget = settings_from_args(args).budget
     assert (budget.max_samples, budget.max_seconds) == (8, 9.0)
     for bad in ("samples=many", "coins=3", "samples=0", "samples"):

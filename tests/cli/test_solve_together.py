@@ -24,14 +24,14 @@ def low(counts, threshold):
     """
     raise NotImplementedError
 '''
-TEST = '''from shop.stock import low, restock
+TEST = """from shop.stock import low, restock
 
 
 def test_low_then_restock():
     counts = {"x": 0, "y": 3}
     assert low(counts, 3) == ["x"]
     assert restock(counts, 3) == {"x": 3}
-'''
+"""
 RESTOCK = "def restock(counts, threshold):\n    return {k: threshold - v for k, v in counts.items() if v < threshold}\n"
 LOW = "def low(counts, threshold):\n    return sorted(k for k, v in counts.items() if v < threshold)\n"
 

@@ -78,7 +78,9 @@ def test_a_ladder_escalates_to_the_next_real_tier_after_a_verified_failure(tmp_p
     upper = tmp_path / "upper-tier.gguf"
     upper.symlink_to(ensure_model(EMBEDDED_DEFAULT))
     target = tmp_path / "impossible.py"
-    target.write_text('def mul(a, b):\n    """Multiply.\n\n    >>> mul(2, 3)\n    6\n    >>> mul(2, 3)\n    7\n    """\n')
+    target.write_text(
+        'def mul(a, b):\n    """Multiply.\n\n    >>> mul(2, 3)\n    6\n    >>> mul(2, 3)\n    7\n    """\n'
+    )
     command = [sys.executable, "-m", "ncpu", "solve", str(target), "--store", str(tmp_path / "store")]
     command += ["--json", str(tmp_path / "r.json"), "--layers", "greedy,escalate", "--escalate-to", str(upper)]
     command += ["--max-samples", "3", "--max-seconds", "240"]
@@ -121,13 +123,17 @@ HIDDEN = {
         ("value", "reverse_words('a b c')", "'c b a'"),
         ("value", "is_palindrome('No lemon, no melon')", "True"),
         ("value", "is_palindrome('ab')", "False"),
-        ("statement", "s = Stack()\nassert s.push_all([1]) == 1\nassert s.push_all([2, 3]) == 3\nassert s.items == [1, 2, 3]", None),
+        (
+            "statement",
+            "s = Stack()\nassert s.push_all([1]) == 1\nassert s.push_all([2, 3]) == 3\nassert s.items == [1, 2, 3]",
+            None,
+        ),
     ],
 }
 
 
 def test_the_examples_verified_bodies_are_right_beyond_their_docstrings(tmp_path: Path) -> None:
-    """"Verified" must mean correct: each written body also passes cases its docstring does not show."""
+    """ "Verified" must mean correct: each written body also passes cases its docstring does not show."""
     from extraction import Check
     from ncpu.sandbox import Sandbox
 

@@ -92,6 +92,9 @@ def test_a_problem_the_cascade_was_never_asked_is_a_failure_not_left_out(tmp_pat
     _write(ladder / "cascade.jsonl", records)
     rows = {row.label: row for row in module.ladder_rows(ladder, large, None)}
     common = ["HumanEval/0", "HumanEval/1"]
-    assert rows["0.5B cascade"].solved("base", common) == 1 and rows["ladder: 0.5B cascade → 1.5B"].solved("base", common) == 1
+    assert (
+        rows["0.5B cascade"].solved("base", common) == 1
+        and rows["ladder: 0.5B cascade → 1.5B"].solved("base", common) == 1
+    )
     # A greedy-only run given where a full cascade belongs is refused, not read as all failures.
     assert module.main(["--ladder", str(ladder), "--large-greedy", str(large), "--large-cascade", str(large)]) == 2

@@ -23,7 +23,7 @@ class Counter:
         """Add by and return the new count."""
         raise NotImplementedError
 '''
-CONFTEST = '''import pytest
+CONFTEST = """import pytest
 
 
 @pytest.fixture
@@ -34,8 +34,8 @@ def words():
 @pytest.fixture
 def shouted(words):
     yield [w.upper() for w in words]
-'''
-TESTS = '''import os
+"""
+TESTS = """import os
 import unittest
 
 import pytest
@@ -106,7 +106,7 @@ class CounterCase(unittest.TestCase):
 
     def test_bump(self):
         self.assertEqual(self.c.bump(5), 5)
-'''
+"""
 RIGHT = {"slug": "return '-'.join(text.lower().split())\n", "bump": "self.n += by\nreturn self.n\n"}
 
 
@@ -153,7 +153,10 @@ def test_the_right_body_passes_them_all_in_the_sandbox_and_a_wrong_one_fails(wor
     for name, problem in _problems(workspace).items():
         verdict = sandbox.verify(problem.program_with(RIGHT[name]), problem.checks, placement=problem.placement)
         assert verdict.ok, (name, [(r.error, r.actual) for r in verdict.results if not r.passed])
-        assert sandbox.verify(problem.program_with("return None\n"), problem.checks, placement=problem.placement).passed == 0
+        assert (
+            sandbox.verify(problem.program_with("return None\n"), problem.checks, placement=problem.placement).passed
+            == 0
+        )
 
 
 def test_test_methods_of_a_class_and_a_testcase_check_a_method_stub(workspace: Path) -> None:

@@ -72,7 +72,9 @@ def test_reports_faster_than_the_loop_are_merged_into_the_state_as_it_is() -> No
     _flush(queued)
     solve = reporter.begin("f")
     for step in range(1, 9):
-        reporter.event(solve, LayerEvent("best_of_n", f"best-of-N: {step} of 8 samples checked", step, 8, model="m", tier=0))
+        reporter.event(
+            solve, LayerEvent("best_of_n", f"best-of-N: {step} of 8 samples checked", step, 8, model="m", tier=0)
+        )
     _flush(queued)  # eight reports, one flush each, all reading the same state
     assert [_short(s) for s in sent[1:]] == [("solving", "m", 0, "best_of_n", 8, 8)]
 

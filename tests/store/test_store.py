@@ -140,7 +140,9 @@ def test_tier_order_by_solves_per_second_on_escalated_stubs(store_dir: Path) -> 
         assert store.tier_order(["mid", "big"]) == ["mid", "big"]  # no data: as given
         store.record_attempt(Attempt("escalate", "mid", 0.0, samples=2, tokens=200, seconds=20.0, solved=False))
         store.record_attempt(Attempt("escalate", "big", 0.0, samples=1, tokens=90, seconds=30.0, solved=True))
-        store.record_attempt(Attempt("greedy", "mid", 0.0, samples=1, tokens=9, seconds=1.0, solved=True))  # not a tier run
+        store.record_attempt(
+            Attempt("greedy", "mid", 0.0, samples=1, tokens=9, seconds=1.0, solved=True)
+        )  # not a tier run
         # One solve per 60 s before any data: an untried tier goes before one that has only failed.
         assert store.tier_order(["mid", "big", "new"]) == ["big", "new", "mid"]
         assert store.stats().per_tier["mid"].samples == 2 and "mid" in format_stats(store.stats())

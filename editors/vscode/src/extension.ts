@@ -1,7 +1,14 @@
 /** Activation: the output channel, the status item, the commands, and a debounced server restart. */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { pickSolveAction, pickSolveFileAction, SOLVE_FILE_KIND, SOLVE_KIND } from './common/actions';
+import {
+    ADD_EXAMPLE_KIND,
+    addExampleActions,
+    pickSolveAction,
+    pickSolveFileAction,
+    SOLVE_FILE_KIND,
+    SOLVE_KIND,
+} from './common/actions';
 import { debounce } from './common/debounce';
 import { commandLine, doctorCommand, renderMarkdown, renderText, runDoctor, summarize } from './common/doctor';
 import { type Interpreter, resolveInterpreter } from './common/interpreter';
@@ -25,6 +32,7 @@ import {
     SECTION,
     showErrorMessage,
     showInformationMessage,
+    showQuickPick,
     showStatus,
     showWarningMessage,
     withCancellableProgress,
@@ -50,11 +58,22 @@ function currentInterpreter(): Promise<Interpreter> {
     );
 }
 
+/** One of the "Add example" actions, chosen by the user (`null`: dismissed; `undefined`: there are none). */
+async function pickAddExample(actions: vscode.CodeAction[]): Promise<vscode.CodeAction | undefined | null> {
+    const answers = addExampleActions(actions);
+    if (answers.length === 0) {
+        return undefined;
+    }
+    const items = answers.map((action) => ({ label: action.title, action }));
+    const chosen = await showQuickPick(items, 'The passing candidates disagree here: which answer do you mean?');
+    return chosen?.action ?? null;
+}
+
 async function runCodeAction(
     editor: vscode.TextEditor,
     range: vscode.Range,
     kind: string,
-    pick: (actions: vscode.CodeAction[]) => vscode.CodeAction | undefined,
+    pick: (actions: vscode.CodeAction[]) => vscode.CodeAction | undefined | null | Thenable<vscode.CodeAction | undefined | null>,
     nothing: string,
 ): Promise<void> {
     if (client === undefined || !client.isRunning()) {
@@ -72,7 +91,10 @@ async function runCodeAction(
         range,
         kind,
     );
-    const action = pick(actions ?? []);
+    const action = await pick(actions ?? []);
+    if (action === null) {
+        return; // the user dismissed the choice
+    }
     if (action === undefined) {
         void showInformationMessage(nothing);
         return;
@@ -196,6 +218,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
                     SOLVE_KIND,
                     pickSolveAction,
                     'ncpu: no stub with doctest examples at the cursor.',
+                );
+            }
+        }),
+        registerCommand('ncpu.addExample', async () => {
+            // After an ambiguous solve: the answers of the groups, as "Add example" actions; the chosen one adds
+            // its doctest to the docstring and solves again.
+            const editor = pythonEditor();
+            if (editor !== undefined) {
+                await runCodeAction(
+                    editor,
+                    editor.selection,
+                    ADD_EXAMPLE_KIND,
+                    pickAddExample,
+                    'ncpu: no ambiguous solve to settle at the cursor.',
                 );
             }
         }),

@@ -55,6 +55,7 @@ M.kinds = {
   solve = 'refactor.rewrite.ncpu.solve',
   solve_file = 'refactor.rewrite.ncpu.solveFile',
   insert_unverified = 'refactor.rewrite.ncpu.insertUnverified',
+  add_example = 'refactor.rewrite.ncpu.addExample',
 }
 
 ---Configure and enable the client; only the first call has an effect.
@@ -121,6 +122,12 @@ local function run_action(client, bufnr, action)
       vim.notify('ncpu: ' .. (err.message or tostring(err)), vim.log.levels.ERROR)
     elseif type(result) == 'table' and result.status == 'verified' and M.options.notify then
       vim.notify('ncpu: verified body inserted', vim.log.levels.INFO)
+    elseif type(result) == 'table' and result.status == 'ambiguous' and type(result.ambiguity) == 'table' then
+      vim.notify(
+        'ncpu: the passing candidates disagree on ' .. tostring(result.ambiguity.question)
+          .. '; choose the answer you mean with :NcpuAddExample',
+        vim.log.levels.WARN
+      )
     end
   end)
 end
@@ -158,6 +165,52 @@ local function solve(bufnr, range, kind, nothing)
   end, bufnr)
 end
 
+---After an ambiguous solve: choose one group's answer ("Add example" code actions, one per answer). The
+---chosen one adds its doctest to the docstring and solves again.
+---@param bufnr? integer
+---@param choose? fun(actions: lsp.CodeAction[], done: fun(action: lsp.CodeAction?)) Default: `vim.ui.select`.
+function M.add_example(bufnr, choose)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local client = ncpu_client(bufnr)
+  if not client then
+    vim.notify('ncpu: the server is not attached to this buffer (see :checkhealth ncpu)', vim.log.levels.WARN)
+    return
+  end
+  choose = choose
+    or function(actions, done)
+      vim.ui.select(actions, {
+        prompt = 'The passing candidates disagree here: which answer do you mean?',
+        format_item = function(action)
+          return action.title
+        end,
+      }, done)
+    end
+  local params = vim.lsp.util.make_range_params(0, client.offset_encoding)
+  ---@cast params lsp.CodeActionParams
+  params.context = { diagnostics = {}, only = { M.kinds.add_example }, triggerKind = 1 }
+  client:request('textDocument/codeAction', params, function(err, actions)
+    if err then
+      vim.notify('ncpu: ' .. (err.message or tostring(err)), vim.log.levels.ERROR)
+      return
+    end
+    local answers = {}
+    for _, action in ipairs(actions or {}) do
+      if action.kind == M.kinds.add_example then
+        table.insert(answers, action)
+      end
+    end
+    if #answers == 0 then
+      vim.notify('ncpu: no ambiguous solve to settle at the cursor', vim.log.levels.INFO)
+      return
+    end
+    choose(answers, function(action)
+      if action then
+        run_action(client, bufnr, action)
+      end
+    end)
+  end, bufnr)
+end
+
 ---Solve the stub at the cursor (the "Solve with cascade" code action).
 ---@param bufnr? integer
 function M.solve(bufnr)
@@ -187,6 +240,9 @@ function M.on_attach(args)
   vim.api.nvim_buf_create_user_command(args.buf, 'NcpuSolveFile', function()
     M.solve_file(args.buf)
   end, { desc = 'ncpu: solve every stub in the file' })
+  vim.api.nvim_buf_create_user_command(args.buf, 'NcpuAddExample', function()
+    M.add_example(args.buf)
+  end, { desc = 'ncpu: settle an ambiguous solve by adding the example you mean' })
 end
 
 ---LspProgress handler (see plugin/ncpu.lua).

@@ -3,7 +3,8 @@
  *
  * Actions are told apart by their kind, never by their title (`server/contract.py`): the solve action
  * (a command, or an edit marked preferred when the store already holds a verified body), the file action,
- * and the unverified body kept from a partial solve.
+ * the unverified body kept from a partial solve, and after an ambiguous solve one "Add example" per answer
+ * (the doctest edit, then the solve again).
  */
 
 /** The parent kind of every ncpu action. */
@@ -11,6 +12,7 @@ export const ACTION_KIND = 'refactor.rewrite.ncpu';
 export const SOLVE_KIND = `${ACTION_KIND}.solve`;
 export const SOLVE_FILE_KIND = `${ACTION_KIND}.solveFile`;
 export const UNVERIFIED_KIND = `${ACTION_KIND}.insertUnverified`;
+export const ADD_EXAMPLE_KIND = `${ACTION_KIND}.addExample`;
 
 export interface ActionLike {
     /** A string on the wire; a `vscode.CodeActionKind` (with `value`) in the editor. */
@@ -32,4 +34,9 @@ export function pickSolveAction<T extends ActionLike>(actions: readonly T[] | un
 /** The action that solves every stub of the file. */
 export function pickSolveFileAction<T extends ActionLike>(actions: readonly T[] | undefined | null): T | undefined {
     return (actions ?? []).find((a) => kindOf(a) === SOLVE_FILE_KIND);
+}
+
+/** The "Add example" actions an ambiguous solve left on the stub at the cursor, one per answer, in the server's order. */
+export function addExampleActions<T extends ActionLike>(actions: readonly T[] | undefined | null): T[] {
+    return (actions ?? []).filter((a) => kindOf(a) === ADD_EXAMPLE_KIND);
 }

@@ -54,6 +54,13 @@ export function showWarningMessage(message: string, ...items: string[]): Thenabl
     return vscode.window.showWarningMessage(message, ...items);
 }
 
+export function showQuickPick<T extends vscode.QuickPickItem>(
+    items: readonly T[],
+    placeHolder: string,
+): Thenable<T | undefined> {
+    return vscode.window.showQuickPick(items, { placeHolder });
+}
+
 export function showErrorMessage(message: string, ...items: string[]): Thenable<string | undefined> {
     return vscode.window.showErrorMessage(message, ...items);
 }

@@ -1,6 +1,15 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { kindOf, pickSolveAction, pickSolveFileAction, SOLVE_FILE_KIND, SOLVE_KIND, UNVERIFIED_KIND } from '../../common/actions';
+import {
+    ADD_EXAMPLE_KIND,
+    addExampleActions,
+    kindOf,
+    pickSolveAction,
+    pickSolveFileAction,
+    SOLVE_FILE_KIND,
+    SOLVE_KIND,
+    UNVERIFIED_KIND,
+} from '../../common/actions';
 
 describe('code action choice', () => {
     const actions = [
@@ -20,6 +29,20 @@ describe('code action choice', () => {
 
     it('picks the file action by kind', () => {
         assert.equal(pickSolveFileAction(actions)?.title, 'Solve all stubs in file (2)');
+    });
+
+    it('lists the Add example actions of an ambiguous solve in the server\'s order, and nothing else', () => {
+        const ambiguous = [
+            { title: 'Solve with cascade: f', kind: SOLVE_KIND },
+            { title: 'Add example: f([]) → 0 (3 candidates)', kind: ADD_EXAMPLE_KIND },
+            { title: 'Add example: f([]) → raises IndexError (2 candidates)', kind: { value: ADD_EXAMPLE_KIND } },
+        ];
+        assert.deepEqual(
+            addExampleActions(ambiguous).map((a) => a.title),
+            ['Add example: f([]) → 0 (3 candidates)', 'Add example: f([]) → raises IndexError (2 candidates)'],
+        );
+        assert.deepEqual(addExampleActions(actions), []);
+        assert.deepEqual(addExampleActions(undefined), []);
     });
 
     it('reads the kind of an editor-side action', () => {
