@@ -111,6 +111,7 @@ class Engine:
             message=f"from the store (first verified by {stored.layer})",
             model=stored.model,
             temperature=stored.temperature,
+            agreement=stored.agreement,
         )
 
     def solve(

@@ -111,7 +111,7 @@ class Status:
     """How many solves are running."""
     layer: str | None = None
     """The cascade layer at work: ``store``, ``library``, ``template``, ``greedy``, ``retry``, ``best_of_n``,
-    ``escalate``, or ``load`` while a model loads."""
+    ``escalate``, ``agree`` (sampling more passing bodies), or ``load`` while a model loads."""
     step: int | None = None
     steps: int | None = None
     """Step of steps within the layer (``retry`` 2 of 4, ``best_of_n`` 7 of 16), when the layer has steps."""

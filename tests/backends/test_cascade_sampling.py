@@ -31,6 +31,7 @@ WRONG, RIGHT = "def mul(a, b):\n    return 0\n", "def mul(a, b):\n    return a *
 
 
 def _solve(backend: Backend, store_dir: Path, sandbox: Sandbox, **budget: object) -> tuple[str, str | None]:
+    budget.setdefault("agreement_passes", 1)  # best-of-N's own stopping: the first pass ends it
     settings = Settings(layers=("best_of_n",), budget=dataclasses.replace(Budget(), **budget))  # type: ignore[arg-type]
     engine = Engine(settings, store=Store.open(store_dir), sandbox=sandbox, backends=[backend])
     solution = engine.solve(Problem.from_source(SOURCE, find_stubs(SOURCE)[0]))

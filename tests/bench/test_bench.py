@@ -135,3 +135,58 @@ def test_a_single_layer_run_is_one_row_of_its_own() -> None:
     table = rows(None, full, ("greedy",))
     assert [(row.label, row.problems, row.base, row.plus) for row in table] == [("greedy only", 2, 1, 0)]
     assert table[0].tokens == 30.0
+
+
+def test_an_ambiguous_solve_is_not_solved_and_its_answers_are_scored_only_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hidden tests score the answers once the solve has returned; they never choose among candidates."""
+    import dataclasses
+
+    from ncpu.backends.fake import ScriptedBackend
+    from ncpu.bench import runner
+    from ncpu.bench.datasets import BenchProblem
+    from ncpu.bench.report import ambiguity_lines
+    from ncpu.config import Budget, Settings
+    from ncpu.engine import Engine
+    from ncpu.store import Store
+
+    prompt = 'def count_runs(values: list) -> int:\n    """Runs of equal neighbours.\n\n    >>> count_runs([1, 1, 2])\n    2\n    """\n'
+    careful = (
+        "def count_runs(values):\n    return sum(1 for i, v in enumerate(values) if i == 0 or v != values[i - 1])\n"
+    )
+    hasty = "def count_runs(values):\n    return 1 + sum(a != b for a, b in zip(values, values[1:]))\n"
+    test = "def check(candidate):\n    assert candidate([]) == 0\n    assert candidate([3, 3]) == 1\n"
+    problem = BenchProblem("T/0", prompt, "count_runs", test, careful.split(":\n", 1)[1])
+    settings = Settings(layers=("greedy",), budget=dataclasses.replace(Budget(), agreement_passes=2))
+    backend = ScriptedBackend({"*": [hasty, careful]})
+    solving = []
+    scored_while_solving = []
+    real_score = runner.score
+
+    def watched_score(*args, **kwargs):  # type: ignore[no-untyped-def]
+        scored_while_solving.append(bool(solving))
+        return real_score(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "score", watched_score)
+    with Sandbox() as scorer, Engine(settings, store=Store.open(tmp_path / "s"), backends=[backend]) as engine:
+        real_solve = engine.solve
+
+        def watched_solve(*args, **kwargs):  # type: ignore[no-untyped-def]
+            solving.append(True)
+            try:
+                return real_solve(*args, **kwargs)
+            finally:
+                solving.clear()
+
+        monkeypatch.setattr(engine, "solve", watched_solve)
+        record = runner.solve_one(engine, scorer, problem, runner.RunConfig("t", ("greedy",), tmp_path / "r", False))
+    assert scored_while_solving and not any(scored_while_solving)
+    assert record["status"] == "ambiguous" and record["base"] is False and not record["false_verification"]
+    asked = record["ambiguous"]
+    assert asked["call"] == "count_runs([])" and asked["contains_right_answer"] and not asked["largest_right"]
+    assert [a["base"] for a in asked["answers"]] == [False, True]  # greedy's (hasty) group is shown first
+    assert ambiguity_lines([record])[1:] == [
+        "Ambiguous (counted as not solved above): 1 of 1.",
+        "Precision: the answers shown held the right one in 1 of 1; the largest group's was right in 0.",
+    ]

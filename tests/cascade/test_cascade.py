@@ -43,6 +43,7 @@ def _engine(
     **budget: object,
 ) -> tuple[Engine, ScriptedBackend]:
     backend = ScriptedBackend({"*": script})
+    budget.setdefault("agreement_passes", 1)  # the layers' logic: the first pass wins (agreement has its tests)
     settings = Settings(layers=layers, budget=dataclasses.replace(Budget(), **budget))  # type: ignore[arg-type]
     engine = Engine(settings, store=Store.open(store_dir), sandbox=sandbox, backends=[backend, *(extra or [])])
     return engine, backend

@@ -8,7 +8,7 @@ import pytest
 
 from extraction import find_stubs
 from ncpu.backends.fake import ScriptedBackend
-from ncpu.config import Settings
+from ncpu.config import Budget, Settings
 from ncpu.engine import Engine
 from ncpu.problem import Problem
 from ncpu.sandbox import Sandbox
@@ -29,7 +29,8 @@ def _solve(source: str, sandbox: Sandbox, tmp_path: Path) -> tuple[str, str, int
     backend = ScriptedBackend({"*": ["def double(x):\n    return 2 * x\n"]})
     problem = Problem.from_source(source, find_stubs(source)[0], path=tmp_path / "mod.py")
     store = Store.open(tmp_path / "store")
-    engine = Engine(Settings(), store=store, sandbox=sandbox, backends=[backend])  # the shared sandbox stays open
+    settings = Settings(budget=Budget(agreement_passes=1))  # counts the model's calls up to the first pass
+    engine = Engine(settings, store=store, sandbox=sandbox, backends=[backend])  # the shared sandbox stays open
     solution = engine.solve(problem)
     store.close()
     return solution.status, solution.message, len(backend.requests)

@@ -43,7 +43,10 @@ def test_solve_prints_a_diff_and_exits_1_when_some_stub_is_unsolved(
     code = main(["solve", str(target), *_args(script, tmp_path / "store"), "--json", str(tmp_path / "r.json")])
     out = capsys.readouterr().out
     assert code == 1
-    assert "+    # ncpu: verified (greedy, 1/1 checks passed)" in out and "+    return a * b" in out
+    assert (
+        "+    # ncpu: verified (greedy, 1/1 checks passed; 3 of 3 passing candidates agree on" in out
+        and "+    return a * b" in out
+    )
     assert target.read_text() == STUB
     report = json.loads((tmp_path / "r.json").read_text())
     assert {s["function"]: s["status"] for s in report["stubs"]} == {"mul": "verified", "nothing": "no_checks"}

@@ -2,7 +2,8 @@
 -- Expects the stub buffer to be current and vim.g.ncpu_test = { command = 'NcpuSolve', expect = '...', line = N,
 -- log = path }: puts the cursor on `line`, runs `command`, waits for `expect` in the buffer, writes it.
 -- `command = 'code_action'` goes through Neovim's own code-action path (what `gra` does): it requests
--- textDocument/codeAction and applies the one of kind refactor.rewrite.ncpu.solve.
+-- textDocument/codeAction and applies the one of kind refactor.rewrite.ncpu.solve. `command = 'add_example'` runs
+-- :NcpuSolve on a stub whose passing candidates disagree, then settles it with require('ncpu').add_example.
 
 local test = vim.g.ncpu_test
 local log = assert(io.open(test.log, 'w'))
@@ -14,7 +15,9 @@ local function say(message)
 end
 
 -- Notifications (server messages, progress) go to the log too.
+local notified = {}
 vim.notify = function(message, level)
+  notified[#notified + 1] = message
   say(('notify(%s): %s'):format(level or vim.log.levels.INFO, message))
 end
 
@@ -74,6 +77,26 @@ local ok, err = pcall(function()
       end,
       apply = true,
     })
+  elseif test.command == 'add_example' then
+    -- An ambiguous solve: :NcpuSolve says the question; :NcpuAddExample's choice (the first answer here,
+    -- where a user picks in vim.ui.select) adds the doctest and solves again.
+    vim.cmd('NcpuSolve')
+    wait('the question', 30000, function()
+      for _, message in ipairs(notified) do
+        if message:find(':NcpuAddExample', 1, true) then
+          return true
+        end
+      end
+      return false
+    end)
+    require('ncpu').add_example(0, function(actions, done)
+      local titles = {}
+      for _, action in ipairs(actions) do
+        titles[#titles + 1] = action.title
+      end
+      say('answers: ' .. table.concat(titles, ' | '))
+      done(actions[1])
+    end)
   else
     vim.cmd(test.command)
   end

@@ -157,6 +157,32 @@ def test_ncpu_solve_file(tmp_path: Path) -> None:
     _doctest(stub, 3)
 
 
+RUNS = '''def count_runs(values: list[int]) -> int:
+    """Count the runs of equal neighbours.
+
+    >>> count_runs([1, 1, 2, 3, 3])
+    3
+    """
+'''
+CAREFUL = "def count_runs(values):\n    return sum(1 for i, v in enumerate(values) if i == 0 or v != values[i - 1])\n"
+HASTY = "def count_runs(values):\n    return 1 + sum(a != b for a, b in zip(values, values[1:]))\n"
+RAISING = "def count_runs(values):\n    values[0]\n    return 1 + sum(a != b for a, b in zip(values, values[1:]))\n"
+
+
+def test_an_ambiguous_solve_is_settled_with_ncpu_add_example(tmp_path: Path) -> None:
+    """Three passing bodies, three answers on ``count_runs([])``: the question, the answers, the doctest, verified."""
+    script = {"count_runs": [CAREFUL, HASTY, RAISING, CAREFUL]}
+    stub, transcript = _solve_in_nvim(tmp_path, RUNS, script, "add_example", "enumerate(values)")
+    assert "the passing candidates disagree on `count_runs([])`: 0 (1 candidate) or 1 (1)" in transcript, transcript
+    assert (
+        "answers: Add example: count_runs([]) → 0 (1 candidate) | Add example: count_runs([]) → 1 (1 candidate)"
+        in transcript
+    ), transcript
+    solved = stub.read_text()
+    assert "    >>> count_runs([])\n    0\n" in solved and "# ncpu: verified (greedy, 2/2 checks passed;" in solved
+    _doctest(stub, 2)
+
+
 # :checkhealth ncpu runs `ncpu doctor --json` with the client's command. A fake doctor stands in for it.
 
 DOCTOR_REPORT = {

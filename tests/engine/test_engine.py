@@ -123,6 +123,7 @@ def test_lookup_is_none_without_checks_and_a_store_hit_after_a_verified_solve(
     assert engine.lookup(_problem()) is None  # not solved yet
     solved = engine.solve(_problem())
     assert (solved.status, solved.layer, solved.body) == ("verified", "greedy", "return a * b\n")
+    calls = len(backend.requests)  # greedy, then the samples agreement asked for
     hit = engine.lookup(_problem())
     assert hit is not None
     assert (hit.status, hit.layer, hit.key, hit.body, hit.model) == (
@@ -133,7 +134,8 @@ def test_lookup_is_none_without_checks_and_a_store_hit_after_a_verified_solve(
         "fake",
     )
     assert hit.message == "from the store (first verified by greedy)"
-    assert len(backend.requests) == 1  # looking up runs no model
+    assert hit.agreement == solved.agreement != ""  # the evidence is kept with the body
+    assert len(backend.requests) == calls  # looking up runs no model
     assert engine.lookup(_problem("other")) is None  # another problem is another key
 
 

@@ -32,7 +32,7 @@ async def test_solve_reports_progress_applies_a_verified_body_and_then_hits_the_
     assert "greedy" in messages and "retry 1/4" in messages
     assert isinstance(reports[-1], types.WorkDoneProgressEnd)
     edited = apply_text_edit(STUB, edit_of(client.applied_edits[0]))  # type: ignore[attr-defined]
-    assert "return f'Hello, {name}!'" in edited and "# ncpu: verified (retry, 2/2 checks passed)" in edited
+    assert "return f'Hello, {name}!'" in edited and "# ncpu: verified (retry, 2/2 checks passed; " in edited
     path.write_text(edited)
     doctest = subprocess.run([sys.executable, "-m", "doctest", str(path)], capture_output=True, text=True)
     assert doctest.returncode == 0, doctest.stdout

@@ -9,7 +9,7 @@
 ---@field tier? integer Index of `model` in the ladder, cheapest first.
 ---@field stub? string The stub being solved (the latest, when several are).
 ---@field solving integer How many solves run.
----@field layer? string The cascade layer at work ('greedy', 'best_of_n', ..., 'load').
+---@field layer? string The cascade layer at work ('greedy', 'best_of_n', ..., 'agree', 'load').
 ---@field step? integer
 ---@field steps? integer
 ---@field error? string Why, in state 'error'.

@@ -122,7 +122,10 @@ export function statusKind(state: StatusState): StatusKind {
     return state.work.size > 0 ? 'solving' : 'idle';
 }
 
-/** "retry" step 2 of 4 → "retry 2/4"; "best_of_n" 3 of 8 → "best-of-N: 3 of 8 samples checked", for the tooltip. */
+/**
+ * "retry" step 2 of 4 → "retry 2/4"; "best_of_n" 3 of 8 → "best-of-N: 3 of 8 samples checked"; "agree" 2 of 3 →
+ * "agreement: 2 of 3 passing candidates", for the tooltip.
+ */
 export function describeStep(status: ServerStatus): string | undefined {
     if (status.layer === null) {
         return undefined;
@@ -130,6 +133,9 @@ export function describeStep(status: ServerStatus): string | undefined {
     const counted = status.step !== null && status.steps !== null;
     if (status.layer === 'best_of_n') {
         return counted ? `best-of-N: ${status.step} of ${status.steps} samples checked` : 'best-of-N';
+    }
+    if (status.layer === 'agree') {
+        return counted ? `agreement: ${status.step} of ${status.steps} passing candidates` : 'agreement';
     }
     const layer = status.layer === 'load' ? 'loading the model' : status.layer;
     return counted ? `${layer} ${status.step}/${status.steps}` : layer;

@@ -101,6 +101,7 @@ describe('the notification', () => {
     it('describes the layer and step', () => {
         assert.equal(describeStep({ ...IDLE, layer: 'best_of_n', step: 3, steps: 8 }), 'best-of-N: 3 of 8 samples checked');
         assert.equal(describeStep({ ...IDLE, layer: 'retry', step: 2, steps: 4 }), 'retry 2/4');
+        assert.equal(describeStep({ ...IDLE, layer: 'agree', step: 2, steps: 3 }), 'agreement: 2 of 3 passing candidates');
         assert.equal(describeStep({ ...IDLE, layer: 'template' }), 'template');
         assert.equal(describeStep(IDLE), undefined);
     });

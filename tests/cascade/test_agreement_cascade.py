@@ -1,0 +1,125 @@
+"""Agreement in the cascade (issue 15): more passing bodies, the largest group of alike behaviour, the question.
+
+The scripted model writes bodies that all pass the user's one example and differ on inputs nobody wrote; the
+real sandbox runs them on the generated inputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from extraction import extract_checks, find_stubs
+from ncpu.backends.fake import ScriptedBackend
+from ncpu.config import Budget, Settings
+from ncpu.edit import add_example
+from ncpu.engine import Engine
+from ncpu.problem import Problem
+from ncpu.sandbox import Sandbox
+from ncpu.store import Store
+
+SOURCE = '''def count_runs(values: list[int]) -> int:
+    """Count the runs of equal neighbours.
+
+    >>> count_runs([1, 1, 2, 3, 3])
+    3
+    """
+'''
+CAREFUL = "def count_runs(values):\n    return sum(1 for i, v in enumerate(values) if i == 0 or v != values[i - 1])\n"
+HASTY = "def count_runs(values):\n    runs = 1\n    for a, b in zip(values, values[1:]):\n        runs += a != b\n    return runs\n"
+"""Passes the example; says 1 for the empty list, where CAREFUL says 0."""
+
+
+def _engine(store_dir: Path, sandbox: Sandbox, script: list[str], **budget: object) -> tuple[Engine, ScriptedBackend]:
+    backend = ScriptedBackend({"*": script})
+    layers = ("store", "greedy", "retry", "best_of_n")
+    settings = Settings(layers=layers, budget=dataclasses.replace(Budget(), **budget))  # type: ignore[arg-type]
+    return Engine(settings, store=Store.open(store_dir), sandbox=sandbox, backends=[backend]), backend
+
+
+def _problem(source: str = SOURCE) -> Problem:
+    return Problem.from_source(source, find_stubs(source)[0])
+
+
+def test_the_largest_group_wins_over_the_first_pass(store_dir: Path, sandbox: Sandbox) -> None:
+    engine, backend = _engine(store_dir, sandbox, [HASTY, CAREFUL])
+    solution = engine.solve(_problem())
+    assert solution.status == "verified"
+    assert solution.body is not None and "enumerate" in solution.body  # CAREFUL twice outvotes the greedy HASTY
+    assert solution.agreement.startswith("2 of 3 passing candidates agree on ")
+    assert solution.evidence.startswith("1/1 checks; 2 of 3 passing candidates agree")
+    assert [request.temperature for request in backend.requests] == [0.0, 0.6, 0.6]  # greedy, then one round of 2
+    stored = engine.store.get(solution.key) if engine.store else None
+    assert stored is not None and stored.body == solution.body and stored.agreement == solution.agreement
+
+
+def test_a_tie_is_ambiguous_asks_about_the_separating_input_and_is_not_stored(
+    store_dir: Path, sandbox: Sandbox
+) -> None:
+    engine, _ = _engine(store_dir, sandbox, [CAREFUL, HASTY], agreement_passes=2)
+    solution = engine.solve(_problem())
+    assert solution.status == "ambiguous" and not solution.verified
+    ambiguity = solution.ambiguity
+    assert ambiguity is not None and ambiguity.call == "count_runs([])"
+    assert [(a.outcome, a.candidates) for a in ambiguity.answers] == [("0", 1), ("1", 1)]
+    assert ambiguity.question() == "`count_runs([])`: 0 (1 candidate) or 1 (1)"
+    assert ambiguity.answers[0].example == ">>> count_runs([])\n0"
+    assert engine.store is not None and engine.store.get(solution.key) is None
+
+
+def test_the_added_example_settles_it_and_that_solve_is_verified_and_stored(store_dir: Path, sandbox: Sandbox) -> None:
+    engine, _ = _engine(store_dir, sandbox, [CAREFUL, HASTY], agreement_passes=2)
+    ambiguity = engine.solve(_problem()).ambiguity
+    assert ambiguity is not None
+    settled = add_example(SOURCE, find_stubs(SOURCE)[0], ambiguity.answers[0].example)
+    assert settled is not None and len(extract_checks(settled, find_stubs(settled)[0])) == 2
+    again, _ = _engine(store_dir, sandbox, [CAREFUL, HASTY], agreement_passes=2)
+    solution = again.solve(_problem(settled))
+    assert solution.status == "verified" and solution.body is not None and "enumerate" in solution.body
+    assert again.store is not None and again.store.get(solution.key) is not None
+
+
+def test_an_exception_is_an_answer_and_its_example_is_a_doctest_traceback(store_dir: Path, sandbox: Sandbox) -> None:
+    raising = HASTY.replace("    runs = 1\n", "    runs = 1\n    values[0]\n")
+    engine, _ = _engine(store_dir, sandbox, [raising, CAREFUL], agreement_passes=2)
+    ambiguity = engine.solve(_problem()).ambiguity
+    assert ambiguity is not None
+    answers = {a.outcome: a.example for a in ambiguity.answers}
+    assert answers["raises IndexError"] == (
+        ">>> count_runs([])\nTraceback (most recent call last):\n    ...\nIndexError: list index out of range"
+    )
+    settled = add_example(SOURCE, find_stubs(SOURCE)[0], answers["raises IndexError"])
+    assert settled is not None
+    (check,) = [c for c in extract_checks(settled, find_stubs(settled)[0]) if c.call == "count_runs([])"]
+    assert check.mode == "raises"
+
+
+def test_without_generated_inputs_the_first_pass_is_the_answer_and_says_so(store_dir: Path, sandbox: Sandbox) -> None:
+    source = '''def answer():
+    """The answer.
+
+    >>> answer()
+    42
+    """
+'''
+    engine, backend = _engine(store_dir, sandbox, ["def answer():\n    return 42\n"])
+    solution = engine.solve(_problem(source))
+    assert solution.status == "verified"
+    assert solution.agreement == "1 passing candidate; no inputs could be generated to compare them"
+    assert len(backend.requests) == 1  # nothing to compare on: no samples for agreement
+
+
+def test_agreement_stays_within_its_share_of_the_samples(store_dir: Path, sandbox: Sandbox) -> None:
+    failing = "def count_runs(values):\n    return 7\n"
+    engine, backend = _engine(store_dir, sandbox, [HASTY, failing], max_samples=8, agreement_share=0.25)
+    solution = engine.solve(_problem())
+    assert solution.status == "verified" and solution.samples == 3  # greedy, then ceil(0.25 * 8) = 2 more
+    assert solution.agreement.startswith("the only passing candidate")
+    assert len(backend.requests) == 3
+
+
+def test_one_agreement_pass_is_the_first_pass_wins(store_dir: Path, sandbox: Sandbox) -> None:
+    engine, backend = _engine(store_dir, sandbox, [HASTY, CAREFUL], agreement_passes=1)
+    solution = engine.solve(_problem())
+    assert solution.status == "verified" and solution.body is not None and "zip" in solution.body
+    assert solution.agreement == "" and len(backend.requests) == 1
