@@ -63,7 +63,11 @@ def replacement(source: str, stub: Stub, body: str, note: str | None = None) -> 
 
 def splice(source: str, stub: Stub, body: str, note: str | None = None) -> str:
     """Return ``source`` with the stub's placeholder replaced by ``body``."""
-    span, text = replacement(source, stub, body, note)
+    return _spliced(source, *replacement(source, stub, body, note))
+
+
+def _spliced(source: str, span: Span, text: str) -> str:
+    """``source`` with the bytes of ``span`` replaced by ``text``."""
     data = source.encode()
     return (data[: span.start_byte] + text.encode() + data[span.end_byte :]).decode()
 
@@ -110,8 +114,4 @@ def _point(data: bytes, offset: int) -> tuple[int, int]:
 def add_example(source: str, stub: Stub, example: str) -> str | None:
     """``source`` with ``example`` added at the end of the stub's docstring (``None``: it has no place for it)."""
     found = example_insertion(source, stub, example)
-    if found is None:
-        return None
-    span, text = found
-    data = source.encode()
-    return (data[: span.start_byte] + text.encode() + data[span.end_byte :]).decode()
+    return None if found is None else _spliced(source, *found)

@@ -29,7 +29,7 @@ from ncpu.cascade.parse import extract_body
 from ncpu.cascade.preflight import preflight
 from ncpu.cascade.probes import probe_calls
 from ncpu.cascade.prompts import Feedback, build_request
-from ncpu.cascade.solution import LAYERS, LayerEvent, Solution, TraceEntry
+from ncpu.cascade.solution import LAYERS, Ambiguity, LayerEvent, Solution, SolveStatus, TraceEntry
 from ncpu.cascade.templates import template_bodies
 from ncpu.config import Settings
 from ncpu.problem import Problem
@@ -357,11 +357,11 @@ class Cascade:
         first, verdict = state.passing[0]
         if first.layer == "store":
             return self._verified(problem, state, first, verdict, first.agreement)
+        if self.settings.budget.agreement_passes <= 1:
+            return self._verified(problem, state, first, verdict, "")
         if self._agreement_wants_more(problem, state):
             self._agree(problem, state, cancel)
         calls = state.probe_calls or []
-        if not calls and self.settings.budget.agreement_passes <= 1:
-            return self._verified(problem, state, first, verdict, "")
         probes = probe_checks(calls)
         observed: dict[str, Verdict] = {}
         passing = []
@@ -378,19 +378,8 @@ class Cascade:
         candidate, verdict = next((c, v) for c, v in state.passing if c.body == decision.chosen.body)
         if decision.ambiguity is None:
             return self._verified(problem, state, candidate, verdict, decision.agreement)
-        return Solution(
-            status="ambiguous",
-            key=problem.key,
-            body=candidate.body,
-            layer=candidate.layer,
-            verdict=verdict,
-            message=f"ambiguous: the passing candidates disagree on {decision.ambiguity.question()}",
-            model=candidate.model,
-            temperature=candidate.temperature,
-            agreement=decision.agreement,
-            ambiguity=decision.ambiguity,
-            **_costs(state),
-        )
+        message = f"ambiguous: the passing candidates disagree on {decision.ambiguity.question()}"
+        return _answer("ambiguous", problem, state, candidate, verdict, message, decision.agreement, decision.ambiguity)
 
     # -- one candidate -----------------------------------------------------------------------
 
@@ -492,18 +481,8 @@ class Cascade:
                     agreement=agreement,
                 )
             )
-        return Solution(
-            status="verified",
-            key=problem.key,
-            body=candidate.body,
-            layer=candidate.layer,
-            verdict=verdict,
-            message=f"verified by {candidate.layer}: {verdict.summary()}",
-            model=candidate.model,
-            temperature=candidate.temperature,
-            agreement=agreement,
-            **_costs(state),
-        )
+        message = f"verified by {candidate.layer}: {verdict.summary()}"
+        return _answer("verified", problem, state, candidate, verdict, message, agreement)
 
     def _unsolved(self, problem: Problem, state: SolveState) -> Solution:
         spent = state.budget_spent()
@@ -513,16 +492,8 @@ class Cascade:
             message = f"no candidate passed any check ({detail}){ran_out}"
             return Solution(status="failed", key=problem.key, message=message, **_costs(state))
         candidate, verdict = state.best
-        return Solution(
-            status="partial",
-            key=problem.key,
-            body=candidate.body,
-            layer=candidate.layer,
-            verdict=verdict,
-            message=f"not verified: best candidate: {verdict.summary()}{ran_out}",
-            model=candidate.model,
-            temperature=candidate.temperature,
-            **_costs(state),
+        return _answer(
+            "partial", problem, state, candidate, verdict, f"not verified: best candidate: {verdict.summary()}{ran_out}"
         )
 
     def _without_checks(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> Solution:
@@ -557,6 +528,32 @@ class Cascade:
 
 _FIRST_TIER_LAYERS = frozenset({"greedy", "retry", "best_of_n"})
 _MODEL_LAYERS = _FIRST_TIER_LAYERS | {"escalate"}
+
+
+def _answer(
+    status: SolveStatus,
+    problem: Problem,
+    state: SolveState,
+    candidate: Candidate,
+    verdict: Verdict,
+    message: str,
+    agreement: str = "",
+    ambiguity: Ambiguity | None = None,
+) -> Solution:
+    """A solution that offers ``candidate``'s body (verified, ambiguous or partial), with the solve's costs."""
+    return Solution(
+        status=status,
+        key=problem.key,
+        body=candidate.body,
+        layer=candidate.layer,
+        verdict=verdict,
+        message=message,
+        model=candidate.model,
+        temperature=candidate.temperature,
+        agreement=agreement,
+        ambiguity=ambiguity,
+        **_costs(state),
+    )
 
 
 def _close(samples: Iterator[Any]) -> None:

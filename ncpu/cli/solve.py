@@ -278,7 +278,7 @@ def _ask(where: str, ambiguity: Ambiguity, accepted: bool) -> None:
         lines.append("")
     if not accepted:
         lines.append("  (nothing is applied for it; --accept-ambiguous takes the largest group's body)")
-    note("\n".join(line for line in lines).rstrip("\n"))
+    note("\n".join(lines).rstrip("\n"))
 
 
 def _emit(
