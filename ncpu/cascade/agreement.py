@@ -18,15 +18,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from extraction.check import Check
+from ncpu.cascade.probes import Probe
 from ncpu.cascade.solution import Ambiguity, Answer
 from ncpu.sandbox.verdict import CheckResult, Verdict
 
 _SIGNIFICANT = 9
 
 
-def probe_checks(calls: Sequence[str]) -> tuple[Check, ...]:
+def probe_checks(probes: Sequence[Probe]) -> tuple[Check, ...]:
     """Checks that only observe: an ``output`` check with nothing expected reports what the call gave."""
-    return tuple(Check(origin="generated", call=call, expected="", mode="output", text=call) for call in calls)
+    return tuple(
+        Check(origin="generated", call=probe.call, expected="", mode="output", setup=probe.setup, text=probe.call)
+        for probe in probes
+    )
 
 
 def behaviour(verdict: Verdict) -> tuple[str, ...] | None:
@@ -137,7 +141,7 @@ class Decision:
 def decide(passing: Sequence[tuple[Member, Verdict]], calls: Sequence[str], margin: float = 1.0) -> Decision:
     """Choose among bodies that pass every check, from what each did on the generated ``calls``.
 
-    ``passing`` holds each body with its verdict on ``probe_checks(calls)``, in order of arrival. A body that
+    ``passing`` holds each body with its verdict on the probes of ``calls`` (``probe_checks``), in order of arrival. A body that
     failed there as a whole (it timed out on a generated input) cannot be compared and is not chosen while
     another can be; when none can, the first wins.
     """

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ncpu.cascade.probes import Probe
 from ncpu.cascade.solution import LayerEvent, LayerSpend, TraceEntry
 from ncpu.config import Budget
 from ncpu.sandbox.verdict import Verdict
@@ -46,7 +47,7 @@ class SolveState:
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     passing: list[tuple[Candidate, Verdict]] = field(default_factory=list)
     """Distinct bodies that passed every check, in order of arrival."""
-    probe_calls: list[str] | None = None
+    probes: list[Probe] | None = None
     """The generated inputs agreement compares passing bodies on (made when first wanted)."""
     best: tuple[Candidate, Verdict] | None = None
     trace: list[TraceEntry] = field(default_factory=list)

@@ -27,7 +27,7 @@ from ncpu.cascade.evidence import strong_enough_for_behavioural_match
 from ncpu.cascade.library import library_bodies
 from ncpu.cascade.parse import extract_body
 from ncpu.cascade.preflight import preflight
-from ncpu.cascade.probes import probe_calls
+from ncpu.cascade.probes import probes as generated_probes
 from ncpu.cascade.prompts import Feedback, build_request
 from ncpu.cascade.solution import LAYERS, Ambiguity, LayerEvent, Solution, SolveStatus, TraceEntry
 from ncpu.cascade.templates import template_bodies
@@ -299,9 +299,9 @@ class Cascade:
         budget = self.settings.budget
         if len(state.passing) >= budget.agreement_passes or state.passing[0][0].layer == "store":
             return False
-        if state.probe_calls is None:
-            state.probe_calls = probe_calls(problem.stub, problem.checks)
-        return bool(state.probe_calls)
+        if state.probes is None:
+            state.probes = generated_probes(problem.stub, problem.checks)
+        return bool(state.probes)
 
     def _agree(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
         """Sample for more passing bodies, within the agreement's share of the budget.
@@ -361,8 +361,9 @@ class Cascade:
             return self._verified(problem, state, first, verdict, "")
         if self._agreement_wants_more(problem, state):
             self._agree(problem, state, cancel)
-        calls = state.probe_calls or []
-        probes = probe_checks(calls)
+        generated = state.probes or []
+        calls = [probe.call for probe in generated]
+        probes = probe_checks(generated)
         observed: dict[str, Verdict] = {}
         passing = []
         for order, (candidate, _) in enumerate(state.passing):

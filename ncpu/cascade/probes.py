@@ -13,6 +13,13 @@ annotation admits (``int``, ``list[str]``, ``Optional[float]``, ``X | None``...;
 does not read admits everything). Calls are rendered as source, positional parameters by position and
 keyword-only ones by name. The order is deterministic and round-robin over examples, parameters and
 mutations, so the first ``limit`` inputs cover every parameter.
+
+Calls on state the examples build first (``inv.low_stock(2)`` after ``inv = Inventory()`` and its
+``inv.add(...)`` lines, ``restock_list(inv, 4)``) are probed too (``bound_probes``): their literal
+arguments are mutated the same way, the other arguments and the receiver stay as written, and each probe
+runs after the example's own setup and the example's call, so that it sees the state the docstring has
+after that example. From a doctest session only the last example is taken: that state is then the one at
+the docstring's end, where an example the user adds to settle an ambiguity goes.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import ast
 import itertools
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from extraction.check import Check
@@ -32,6 +40,20 @@ MAX_PROBES = 48
 _PER_VALUE = 12
 """Mutations of one value that are tried (the first ones are the most telling)."""
 _LARGE = 10**6
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One generated input: the call, and the statements that build what it is called on."""
+
+    call: str
+    setup: tuple[str, ...] = ()
+
+
+def probes(stub: Stub, checks: Sequence[Check], limit: int = MAX_PROBES) -> list[Probe]:
+    """Up to ``limit`` generated inputs: calls with literal arguments first, then calls on built state."""
+    literal = [Probe(call) for call in probe_calls(stub, checks, limit)]
+    return literal + bound_probes(stub, checks, limit - len(literal))
 
 
 def probe_calls(stub: Stub, checks: Sequence[Check], limit: int = MAX_PROBES) -> list[str]:
@@ -64,6 +86,130 @@ def probe_calls(stub: Stub, checks: Sequence[Check], limit: int = MAX_PROBES) ->
         if len(calls) >= limit:
             break
     return calls
+
+
+def bound_probes(stub: Stub, checks: Sequence[Check], limit: int = MAX_PROBES) -> list[Probe]:
+    """Up to ``limit`` calls of ``stub`` on the state its examples build, their literal arguments mutated.
+
+    A site is a check that calls the stub (``name(...)``, or ``receiver.name(...)`` for a method) with at
+    least one literal argument, where some argument is not a literal or the call is a method's: calls with
+    literal arguments only are ``probe_calls``'s.
+    """
+    signature = _Signature.parse(stub)
+    if signature is None or limit <= 0:
+        return []
+    sites = [site for check in _last_of_each_session(checks) if (site := _Site.parse(stub, signature, check))]
+    if not sites:
+        return []
+    kinds: dict[int, set[tuple[Any, ...]]] = {}
+    for site in sites:
+        for index, value in site.literals.items():
+            kinds.setdefault(index, set()).add(_kind(value))
+    seen: set[tuple[tuple[str, ...], str]] = set()
+    found: list[Probe] = []
+    for site, values in _round_robin_sites(sites):
+        if not all(
+            _fits(frozenset(kinds[i]), value) and within_caps(value) and admits(signature.hints[i], value)
+            for i, value in values.items()
+        ):
+            continue
+        probe = Probe(site.render(values), site.setup)
+        key = (probe.setup, probe.call)
+        if key in seen:
+            continue
+        seen.add(key)
+        found.append(probe)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _last_of_each_session(checks: Sequence[Check]) -> list[Check]:
+    """The checks, of the doctest ones only the last (its state is the docstring's at its end)."""
+    doctests = [check for check in checks if check.origin == "doctest"]
+    last = max(doctests, key=lambda check: check.line or 0) if doctests else None
+    return [check for check in checks if check.origin != "doctest" or check is last]
+
+
+class _Site:
+    """A check's call of the stub: which arguments are literals (by parameter index), and how to rewrite it."""
+
+    def __init__(self, call: ast.Call, literals: dict[int, Any], nodes: dict[int, ast.expr], setup: tuple[str, ...]):
+        self.call = call
+        self.literals = literals
+        self.nodes = nodes
+        self.setup = setup
+
+    @classmethod
+    def parse(cls, stub: Stub, signature: _Signature, check: Check) -> _Site | None:
+        if check.mode not in ("value", "output") or check.origin == "generated":
+            return None
+        try:
+            tree = ast.parse(check.call.strip(), mode="eval")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        call = tree.body
+        if not isinstance(call, ast.Call) or any(isinstance(arg, ast.Starred) for arg in call.args):
+            return None
+        if stub.is_method:
+            if not (isinstance(call.func, ast.Attribute) and call.func.attr == stub.name):
+                return None
+            if not isinstance(call.func.value, ast.Name):
+                return None
+            offset = 1  # the receiver is ``self``
+        elif isinstance(call.func, ast.Name) and call.func.id == stub.name:
+            offset = 0
+        else:
+            return None
+        nodes: dict[int, ast.expr] = {}
+        for position, arg in enumerate(call.args):
+            nodes[position + offset] = arg
+        for keyword in call.keywords:
+            if keyword.arg is None or keyword.arg not in signature.names:
+                return None
+            nodes[signature.names.index(keyword.arg)] = keyword.value
+        if any(index >= len(signature.names) for index in nodes):
+            return None
+        literals = {}
+        for index, node in nodes.items():
+            try:
+                literals[index] = ast.literal_eval(node)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                continue
+        if not literals or (offset == 0 and len(literals) == len(nodes)):
+            return None  # nothing to vary, or literal arguments only (``probe_calls`` has those)
+        return cls(call, literals, nodes, (*check.setup, check.call.strip()))
+
+    def mutants(self) -> Iterator[dict[int, Any]]:
+        """The literal arguments with one of them mutated, parameters taken in turn."""
+        indexes = sorted(self.literals)
+        streams = [
+            iter([{**self.literals, index: mutant} for mutant in mutate(self.literals[index])]) for index in indexes
+        ]
+        for batch in itertools.zip_longest(*streams):
+            yield from (values for values in batch if values is not None)
+
+    def render(self, values: dict[int, Any]) -> str:
+        """The call as written, with the literal arguments replaced by ``values``."""
+        replaced = {id(self.nodes[index]): value for index, value in values.items()}
+        call = ast.Call(
+            func=self.call.func,
+            args=[_as_source(arg, replaced) for arg in self.call.args],
+            keywords=[ast.keyword(arg=k.arg, value=_as_source(k.value, replaced)) for k in self.call.keywords],
+        )
+        return ast.unparse(call)
+
+
+def _as_source(node: ast.expr, replaced: dict[int, Any]) -> ast.expr:
+    if id(node) not in replaced:
+        return node
+    return ast.parse(repr(replaced[id(node)]), mode="eval").body
+
+
+def _round_robin_sites(sites: Sequence[_Site]) -> Iterator[tuple[_Site, dict[int, Any]]]:
+    streams = [((site, values) for values in site.mutants()) for site in sites]
+    for batch in itertools.zip_longest(*streams):
+        yield from (item for item in batch if item is not None)
 
 
 # -- the signature ---------------------------------------------------------------------------------------

@@ -41,13 +41,23 @@ def test_the_separating_input_is_the_first_on_which_the_two_largest_groups_diffe
 
 
 def test_probe_checks_only_observe() -> None:
-    (check,) = probe_checks(["f([])"])
-    assert (check.origin, check.call, check.mode, check.expected) == ("generated", "f([])", "output", "")
+    from ncpu.cascade.probes import Probe
+
+    (check,) = probe_checks([Probe("f([])")])
+    assert (check.origin, check.call, check.mode, check.expected, check.setup) == (
+        "generated",
+        "f([])",
+        "output",
+        "",
+        (),
+    )
+    (bound,) = probe_checks([Probe("inv.low(0)", ("inv = Inv()", "inv.low(2)"))])
+    assert bound.setup == ("inv = Inv()", "inv.low(2)")
 
 
 def test_on_the_real_sandbox_two_bodies_that_pass_the_example_disagree_on_the_empty_list(sandbox) -> None:
     from extraction import extract_checks, find_stubs
-    from ncpu.cascade.probes import probe_calls
+    from ncpu.cascade.probes import Probe, probe_calls
     from ncpu.problem import Problem
 
     source = '''def count_runs(values: list[int]) -> int:
@@ -62,7 +72,7 @@ def test_on_the_real_sandbox_two_bodies_that_pass_the_example_disagree_on_the_em
     careful = "    runs = 0\n    for i, v in enumerate(values):\n        runs += i == 0 or v != values[i - 1]\n    return runs\n"
     hasty = "    runs = 1\n    for a, b in zip(values, values[1:]):\n        runs += a != b\n    if not values[0:1]:\n        raise IndexError('empty')\n    return runs\n"
     calls = probe_calls(stub, extract_checks(source, stub))
-    probes = probe_checks(calls)
+    probes = probe_checks([Probe(call) for call in calls])
     observed = []
     for order, body in enumerate((careful, hasty, careful.replace("runs = 0", "runs = 0  # same"))):
         assert sandbox.verify(problem.program_with(body), problem.checks).ok  # all three pass the example

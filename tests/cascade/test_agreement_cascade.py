@@ -123,3 +123,47 @@ def test_one_agreement_pass_is_the_first_pass_wins(store_dir: Path, sandbox: San
     solution = engine.solve(_problem())
     assert solution.status == "verified" and solution.body is not None and "zip" in solution.body
     assert solution.agreement == "" and len(backend.requests) == 1
+
+
+SHELF = '''class Shelf:
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def add(self, sku: str, count: int) -> None:
+        self.counts[sku] = count
+
+    def low(self, threshold: int) -> list[str]:
+        """The SKUs with fewer than ``threshold`` units, sorted.
+
+        >>> shelf = Shelf()
+        >>> shelf.add("b", 1)
+        >>> shelf.add("a", 0)
+        >>> shelf.add("c", 9)
+        >>> shelf.low(2)
+        ['a', 'b']
+        """
+'''
+STRICT = "def low(self, threshold):\n    return sorted(s for s, n in self.counts.items() if n < threshold)\n"
+LOOSE = (
+    "def low(self, threshold):\n    return sorted(s for s, n in self.counts.items() if n <= threshold - 1 or n < 1)\n"
+)
+"""Passes the example; says ``['a']`` for ``low(0)``, where STRICT says ``[]``."""
+
+
+def test_a_method_on_session_state_is_compared_on_generated_inputs_and_settled_by_an_added_example(
+    store_dir: Path, sandbox: Sandbox
+) -> None:
+    engine, _ = _engine(store_dir, sandbox, [STRICT, LOOSE], agreement_passes=2)
+    solution = engine.solve(_problem(SHELF))
+    assert solution.status == "ambiguous", solution.message
+    ambiguity = solution.ambiguity
+    assert ambiguity is not None and ambiguity.call == "shelf.low(0)"
+    assert [(a.outcome, a.example) for a in ambiguity.answers] == [
+        ("[]", ">>> shelf.low(0)\n[]"),
+        ("['a']", ">>> shelf.low(0)\n['a']"),
+    ]
+    settled = add_example(SHELF, find_stubs(SHELF)[0], ambiguity.answers[0].example)
+    assert settled is not None
+    again, _ = _engine(store_dir, sandbox, [LOOSE, STRICT], agreement_passes=2)
+    solution = again.solve(_problem(settled))
+    assert solution.status == "verified" and solution.body is not None and "n < threshold)" in solution.body

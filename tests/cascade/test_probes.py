@@ -7,7 +7,7 @@ import ast
 import pytest
 
 from extraction import extract_checks, find_stubs
-from ncpu.cascade.probes import admits, mutate, probe_calls
+from ncpu.cascade.probes import Probe, admits, bound_probes, mutate, probe_calls, probes
 
 
 def _calls(source: str, limit: int = 48) -> list[str]:
@@ -136,3 +136,75 @@ def test_mutations_are_type_aware_and_exclude_the_value_itself() -> None:
     assert mutate((1, 2))[:3] == [(), (1,), (2, 1)]
     assert {} in mutate({"a": 1}) and all(type(m) is dict for m in mutate({"a": 1}))
     assert 2.5 in mutate(2.0) and 1.5 in mutate(2.0)
+
+
+SHELF = '''class Shelf:
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def add(self, sku: str, count: int) -> None:
+        self.counts[sku] = count
+
+    def low(self, threshold: int, *, sort: bool = True) -> list[str]:
+        """The SKUs with fewer than ``threshold`` units.
+
+        >>> shelf = Shelf()
+        >>> shelf.add("b", 1)
+        >>> shelf.low(5)
+        ['b']
+        >>> shelf.add("a", 0)
+        >>> shelf.low(2, sort=True)
+        ['a', 'b']
+        """
+
+
+def restock(shelf: Shelf, threshold: int) -> dict[str, int]:
+    """Units to order.
+
+    >>> shelf = Shelf()
+    >>> shelf.add("a", 1)
+    >>> restock(shelf, 4)
+    {'a': 3}
+    """
+'''
+
+
+def _probes(name: str, limit: int = 48) -> list[Probe]:
+    stub = next(s for s in find_stubs(SHELF) if s.name == name)
+    return bound_probes(stub, extract_checks(SHELF, stub), limit)
+
+
+def test_a_method_on_state_the_session_builds_gets_its_literal_arguments_mutated() -> None:
+    found = _probes("low")
+    calls = [probe.call for probe in found]
+    assert calls[:4] == [
+        "shelf.low(0, sort=True)",
+        "shelf.low(2, sort=False)",
+        "shelf.low(3, sort=True)",
+        "shelf.low(1, sort=True)",
+    ]
+    assert len(set(calls)) == len(calls) and "shelf.low(2, sort=True)" not in calls
+    # only the session's last example is a site, after the session as written up to it and that example itself
+    assert not any(call.startswith("shelf.low(5") for call in calls)
+    assert {probe.setup for probe in found} == {
+        ("shelf = Shelf()", 'shelf.add("b", 1)', "shelf.low(5)", 'shelf.add("a", 0)', "shelf.low(2, sort=True)")
+    }
+
+
+def test_a_function_called_on_built_state_keeps_that_argument_and_mutates_the_literal() -> None:
+    found = _probes("restock")
+    assert [probe.call for probe in found][:3] == ["restock(shelf, 0)", "restock(shelf, 5)", "restock(shelf, 3)"]
+    assert all(probe.setup[-1] == "restock(shelf, 4)" for probe in found)
+
+
+def test_bound_probes_are_admitted_by_the_hints_and_the_examples_types() -> None:
+    assert all(ast.literal_eval(probe.call.split("(", 1)[1].split(",")[0]) is not None for probe in _probes("low"))
+    assert not any("'" in probe.call.split(",")[1] for probe in _probes("restock"))  # threshold stays an int
+    assert len(_probes("restock", limit=2)) == 2
+
+
+def test_calls_with_literal_arguments_only_are_not_bound_probes_and_come_first() -> None:
+    stub = find_stubs(COUNT_RUNS)[0]
+    checks = extract_checks(COUNT_RUNS, stub)
+    assert bound_probes(stub, checks) == []
+    assert probes(stub, checks, 5) == [Probe(call) for call in probe_calls(stub, checks, 5)]
