@@ -98,7 +98,7 @@ def bound_probes(stub: Stub, checks: Sequence[Check], limit: int = MAX_PROBES) -
     signature = _Signature.parse(stub)
     if signature is None or limit <= 0:
         return []
-    sites = [site for check in _last_of_each_session(checks) if (site := _Site.parse(stub, signature, check))]
+    sites = [site for check in _last_doctest_only(checks) if (site := _Site.parse(stub, signature, check))]
     if not sites:
         return []
     kinds: dict[int, set[tuple[Any, ...]]] = {}
@@ -124,8 +124,8 @@ def bound_probes(stub: Stub, checks: Sequence[Check], limit: int = MAX_PROBES) -
     return found
 
 
-def _last_of_each_session(checks: Sequence[Check]) -> list[Check]:
-    """The checks, of the doctest ones only the last (its state is the docstring's at its end)."""
+def _last_doctest_only(checks: Sequence[Check]) -> list[Check]:
+    """The checks, and of the docstring's doctest examples only the last (its state is the docstring's at its end)."""
     doctests = [check for check in checks if check.origin == "doctest"]
     last = max(doctests, key=lambda check: check.line or 0) if doctests else None
     return [check for check in checks if check.origin != "doctest" or check is last]
