@@ -27,6 +27,7 @@ from ncpu.cascade.evidence import strong_enough_for_behavioural_match
 from ncpu.cascade.library import library_bodies
 from ncpu.cascade.parse import extract_body
 from ncpu.cascade.preflight import preflight
+from ncpu.cascade.probes import Probe
 from ncpu.cascade.probes import probes as generated_probes
 from ncpu.cascade.prompts import Feedback, build_request
 from ncpu.cascade.solution import LAYERS, Ambiguity, LayerEvent, Solution, SolveStatus, TraceEntry
@@ -299,9 +300,7 @@ class Cascade:
         budget = self.settings.budget
         if len(state.passing) >= budget.agreement_passes or state.passing[0][0].layer == "store":
             return False
-        if state.probes is None:
-            state.probes = generated_probes(problem.stub, problem.checks)
-        return bool(state.probes)
+        return bool(_probes(problem, state))
 
     def _agree(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
         """Sample for more passing bodies, within the agreement's share of the budget.
@@ -361,7 +360,7 @@ class Cascade:
             return self._verified(problem, state, first, verdict, "")
         if self._agreement_wants_more(problem, state):
             self._agree(problem, state, cancel)
-        generated = state.probes or []
+        generated = _probes(problem, state)  # made here too when enough bodies passed before any was wanted
         calls = [probe.call for probe in generated]
         probes = probe_checks(generated)
         observed: dict[str, Verdict] = {}
@@ -555,6 +554,13 @@ def _answer(
         ambiguity=ambiguity,
         **_costs(state),
     )
+
+
+def _probes(problem: Problem, state: SolveState) -> list[Probe]:
+    """The generated inputs the passing bodies are compared on, made once per solve when first wanted."""
+    if state.probes is None:
+        state.probes = generated_probes(problem.stub, problem.checks)
+    return state.probes
 
 
 def _close(samples: Iterator[Any]) -> None:
