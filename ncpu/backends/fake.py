@@ -7,7 +7,8 @@ The script is a JSON file (passed as the model path)::
      "__delay__": 0.0}
 
 Generations for an entry point return its completions in order, repeating the last one. ``*`` is
-used for entry points without their own list. ``__delay__`` (seconds) is slept per generation,
+used for entry points without their own list, except a request that is not for a body (its entry point has
+a ``#`` suffix, such as ``add#inputs`` for proposed inputs): unscripted, it gets an empty answer. ``__delay__`` (seconds) is slept per generation,
 in small steps that honour cancellation, to let tests cancel a solve in flight.
 
 ``__crash_file__`` names a file of crash directives, one per line, for tests of the model host: each
@@ -111,7 +112,8 @@ class ScriptedBackend(BackendBase):
         self._crash("generate")
         with self._lock:
             self.requests.append(request)
-            completions = self._script.get(request.entry_point) or self._script.get("*") or [""]
+            fallback = None if "#" in request.entry_point else self._script.get("*")
+            completions = self._script.get(request.entry_point) or fallback or [""]
             index = min(self._calls[request.entry_point], len(completions) - 1)
             self._calls[request.entry_point] += 1
         text = completions[index]

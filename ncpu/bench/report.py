@@ -114,6 +114,43 @@ def ambiguity_lines(full: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def replay_lines(full: list[dict[str, Any]]) -> list[str]:
+    """The run's answers against agreement decided again on the same bodies without the proposed inputs.
+
+    A problem with nothing to replay (one passing body, a store hit, no answer) answers the same either way.
+    """
+    if not any(r.get("mutated_only") for r in full):
+        return []
+
+    def tally(outcomes: list[dict[str, Any]]) -> str:
+        base = sum(1 for o in outcomes if o.get("base"))
+        plus = sum(1 for o in outcomes if o.get("plus"))
+        wrong = sum(1 for o in outcomes if o.get("false_verification"))
+        wrong_plus = sum(1 for o in outcomes if o.get("false_verification_plus"))
+        asked = sum(1 for o in outcomes if o.get("ambiguous"))
+        return (
+            f"pass@1 base {base}, plus {plus}; false verifications {wrong} (base), {wrong_plus} (plus); "
+            f"ambiguous {asked}"
+        )
+
+    given = [
+        {
+            **r,
+            "false_verification_plus": r.get("verified") and r.get("plus") is False,
+            "ambiguous": bool(r.get("ambiguous")),
+        }
+        for r in full
+    ]
+    mutated = [r.get("mutated_only") or given[i] for i, r in enumerate(full)]
+    changed = sum(1 for r in full if r.get("mutated_only") and not r["mutated_only"].get("same_body"))
+    return [
+        "",
+        "The same passing bodies, decided again on the mutated inputs only (without the model's proposed ones):",
+        f"- as given (proposed + mutated inputs): {tally(given)}.",
+        f"- mutated inputs only: {tally(mutated)}; another body chosen in {changed}.",
+    ]
+
+
 def markdown(title: str, table: list[Row], full: list[dict[str, Any]], model: str, wall: float) -> str:
     """The report text."""
     reference = json.loads(REFERENCE_SCORES.read_text()) if REFERENCE_SCORES.exists() else {}
@@ -135,6 +172,7 @@ def markdown(title: str, table: list[Row], full: list[dict[str, Any]], model: st
             f"| {row.samples:.2f} | {row.tokens:.0f} | {row.minutes:.1f} | {', '.join(row.models) or '-'} |"
         )
     lines += ambiguity_lines(full)
+    lines += replay_lines(full)
     lines += [
         "",
         "Rows after the baseline are cumulative and read off one full cascade run: each row's answer is the one",

@@ -18,6 +18,7 @@ from typing import Any
 
 from extraction import find_stub
 from ncpu.bench.datasets import BenchProblem
+from ncpu.bench.replay import mutated_only
 from ncpu.bench.scoring import Score, score
 from ncpu.cascade.solution import Solution, TraceEntry
 from ncpu.config import SandboxLimits
@@ -168,7 +169,27 @@ def solve_one(engine: Engine, scorer: Sandbox, problem: BenchProblem, config: Ru
         "tokens": solution.tokens,
         "seconds": round(elapsed, 2),
         "cumulative": cumulative,
+        "mutated_only": _mutated_only(engine, scorer, problem, bench_problem, solution, config.plus),
         "body": final.body if final else None,
+    }
+
+
+def _mutated_only(
+    engine: Engine, scorer: Sandbox, problem: BenchProblem, bench: Problem, solution: Solution, plus: bool
+) -> dict[str, Any] | None:
+    """Agreement on the same passing bodies without the model's proposed inputs, scored (``ncpu.bench.replay``)."""
+    replayed = mutated_only(engine.sandbox, bench, solution, engine.settings.budget.ambiguity_margin)
+    if replayed is None:
+        return None
+    result = score(scorer, problem, bench.program_with(replayed.decision.chosen.body), plus=plus)
+    return {
+        "ambiguous": replayed.ambiguous,
+        "agreement": replayed.decision.agreement,
+        "same_body": replayed.decision.chosen.body == solution.body,
+        "base": result.base and not replayed.ambiguous,
+        "plus": (result.plus and not replayed.ambiguous) if result.plus is not None else None,
+        "false_verification": not replayed.ambiguous and not result.base,
+        "false_verification_plus": not replayed.ambiguous and result.plus is False,
     }
 
 

@@ -138,10 +138,12 @@ class Decision:
     ambiguity: Ambiguity | None = None
 
 
-def decide(passing: Sequence[tuple[Member, Verdict]], calls: Sequence[str], margin: float = 1.0) -> Decision:
+def decide(
+    passing: Sequence[tuple[Member, Verdict]], calls: Sequence[str], margin: float = 1.0, proposed: int = 0
+) -> Decision:
     """Choose among bodies that pass every check, from what each did on the generated ``calls``.
 
-    ``passing`` holds each body with its verdict on the probes of ``calls`` (``probe_checks``), in order of arrival. A body that
+    ``proposed`` of the ``calls`` are the model's proposals; the evidence says so. ``passing`` holds each body with its verdict on the probes of ``calls`` (``probe_checks``), in order of arrival. A body that
     failed there as a whole (it timed out on a generated input) cannot be compared and is not chosen while
     another can be; when none can, the first wins.
     """
@@ -152,15 +154,13 @@ def decide(passing: Sequence[tuple[Member, Verdict]], calls: Sequence[str], marg
         return Decision(first, f"{count} passing candidate{plural}; no inputs could be generated to compare them")
     comparable = [(member, observed) for member, verdict in passing if (observed := behaviour(verdict)) is not None]
     if not comparable:
-        return Decision(
-            first, f"{count} passing candidate{plural}, none of which ran the {len(calls)} generated inputs"
-        )
+        return Decision(first, f"{count} passing candidate{plural}, none of which ran the {_inputs(calls, proposed)}")
     groups = group(comparable)
     top = groups[0]
     if count == 1:
-        agreement = f"the only passing candidate; it ran {len(calls)} generated inputs"
+        agreement = f"the only passing candidate; it ran {_inputs(calls, proposed)}"
     else:
-        agreement = f"{len(top.members)} of {count} passing candidates agree on {len(calls)} generated inputs"
+        agreement = f"{len(top.members)} of {count} passing candidates agree on {_inputs(calls, proposed)}"
     split = separating_input(groups, calls) if close(groups, margin) else None
     if split is None:
         return Decision(top.representative, agreement)
@@ -179,6 +179,13 @@ def decide(passing: Sequence[tuple[Member, Verdict]], calls: Sequence[str], marg
         ),
     )
     return Decision(top.representative, agreement, ambiguity)
+
+
+def _inputs(calls: Sequence[str], proposed: int) -> str:
+    """``48 generated inputs``, with how many of them the model proposed when it proposed any."""
+    if not proposed:
+        return f"{len(calls)} generated inputs"
+    return f"{len(calls)} generated inputs ({proposed} proposed by the model)"
 
 
 def _in_words(outcome: str) -> str:

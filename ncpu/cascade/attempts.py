@@ -49,6 +49,8 @@ class SolveState:
     """Distinct bodies that passed every check, in order of arrival."""
     probes: list[Probe] | None = None
     """The generated inputs agreement compares passing bodies on (made when first wanted)."""
+    proposed_inputs: int = 0
+    """How many of ``probes`` (the first ones) the model proposed."""
     best: tuple[Candidate, Verdict] | None = None
     trace: list[TraceEntry] = field(default_factory=list)
     spend: list[LayerSpend] = field(default_factory=list)

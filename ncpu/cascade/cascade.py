@@ -27,9 +27,10 @@ from ncpu.cascade.evidence import strong_enough_for_behavioural_match
 from ncpu.cascade.library import library_bodies
 from ncpu.cascade.parse import extract_body
 from ncpu.cascade.preflight import preflight
-from ncpu.cascade.probes import Probe
+from ncpu.cascade.probes import MAX_PROBES, Probe
 from ncpu.cascade.probes import probes as generated_probes
 from ncpu.cascade.prompts import Feedback, build_request
+from ncpu.cascade.proposed import proposal_request, proposed_calls
 from ncpu.cascade.solution import LAYERS, Ambiguity, LayerEvent, Solution, SolveStatus, TraceEntry
 from ncpu.cascade.templates import template_bodies
 from ncpu.config import Settings
@@ -147,7 +148,7 @@ class Cascade:
         try:
             for candidate in source:
                 if self._verify(candidate, problem, state, cancel) and (
-                    layer != "best_of_n" or not self._agreement_wants_more(problem, state)
+                    layer != "best_of_n" or not self._agreement_wants_more(problem, state, cancel)
                 ):
                     return
         finally:
@@ -295,33 +296,89 @@ class Cascade:
 
     # -- agreement ------------------------------------------------------------------------------
 
-    def _agreement_wants_more(self, problem: Problem, state: SolveState) -> bool:
-        """Whether more passing bodies are wanted, and could be compared once found."""
+    def _agreement_wants_more(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> bool:
+        """Whether more passing bodies are wanted, and could be compared once found.
+
+        Asked while best-of-N's samples may still be decoding, so it never asks the model itself: before the
+        inputs are made (``_agree`` makes them first), a stub the model can propose inputs for is taken to have
+        some.
+        """
         budget = self.settings.budget
         if len(state.passing) >= budget.agreement_passes or state.passing[0][0].layer == "store":
             return False
-        return bool(_probes(problem, state))
+        if state.probes is None and self._may_propose(problem):
+            return True
+        return bool(self._probes(problem, state, cancel))
 
-    def _agree(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> None:
+    def _may_propose(self, problem: Problem) -> bool:
+        """Whether the model is asked for inputs: a function with parameters, proposals not turned off."""
+        return self.settings.budget.proposed_inputs > 0 and not problem.stub.is_method and bool(problem.stub.params)
+
+    def _agreement_tier(self, state: SolveState) -> ModelTier | None:
+        """The tier agreement samples from: the first passing body's, or the first tier's for a template."""
+        first = state.passing[0][0]
+        if first.tier is not None:
+            return self.tiers[first.tier]
+        if not self.tiers or state.first_tier_error is not None:
+            return None
+        return self.tiers[0]
+
+    def _probes(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> list[Probe]:
+        """The generated inputs the passing bodies are compared on, made once per solve when first wanted.
+
+        The calls the model proposes come first (they aim at edge cases), then the examples' mutations.
+        """
+        if state.probes is None:
+            proposed = [Probe(call) for call in self._proposed_calls(problem, state, cancel)]
+            calls = {probe.call for probe in proposed}
+            mutated = generated_probes(problem.stub, problem.checks, MAX_PROBES)
+            fresh = [probe for probe in mutated if probe.setup or probe.call not in calls]
+            state.probes = proposed + fresh[: MAX_PROBES - len(proposed)]
+            state.proposed_inputs = len(proposed)
+        return state.probes
+
+    def _proposed_calls(self, problem: Problem, state: SolveState, cancel: CancelToken | None) -> list[str]:
+        """Calls of the stub the model proposes (``ncpu.cascade.proposed``): one greedy generation, charged."""
+        tier = self._agreement_tier(state)
+        if not self._may_propose(problem) or tier is None or not state.can_generate("agree"):
+            return []
+        if time.monotonic() >= state.deadline:
+            return []
+        count = self.settings.budget.proposed_inputs
+        state.emit("agree", "agreement: asking the model for inputs to compare on", model=self._model_of(tier))
+        try:
+            backend = tier.backend()
+            generation = backend.generate(proposal_request(problem, count, deadline=state.deadline), cancel)
+        except BackendError as exc:
+            logger.warning("no proposed inputs: %s", exc)
+            return []
+        state.charge("inputs", backend.name, 0.0, generation.tokens, generation.seconds)
+        return proposed_calls(problem.stub, problem.checks, generation.text, count)
+
+    def _agree(self, problem: Problem, state: SolveState, cancel: CancelToken | None, first_pass: int) -> None:
         """Sample for more passing bodies, within the agreement's share of the budget.
+
+        The share counts from ``first_pass``, the samples spent when the first body passed, so the inputs the
+        model proposes count against it too.
 
         In rounds of as many samples as passes are still wanted: on a CPU a batch of n sequences costs nearly
         n times one, so a round larger than needed is paid for in seconds. The batch keeps the prompt's
         cells between rounds (same prompt), so a round after the first evaluates no prompt.
         """
         budget = self.settings.budget
-        first = state.passing[0][0]
-        tier = self.tiers[first.tier] if first.tier is not None else (self.tiers[0] if self.tiers else None)
-        if tier is None or (first.tier is None and state.first_tier_error is not None):
+        tier = self._agreement_tier(state)
+        if tier is None:
             return
-        allowance = min(math.ceil(budget.agreement_share * budget.max_samples), budget.max_samples - state.samples)
+        self._probes(problem, state, cancel)  # the model's proposals first, while no sampling is in flight
+        share = min(math.ceil(budget.agreement_share * budget.max_samples), budget.max_samples - first_pass)
         deadline = min(state.deadline, time.monotonic() + budget.agreement_share * budget.max_seconds)
         model = self._model_of(tier)
         wanted = budget.agreement_passes
         rounds = 0
         try:
-            while allowance > 0 and self._agreement_wants_more(problem, state):
-                if state.tokens >= budget.max_tokens or time.monotonic() >= deadline:
+            while self._agreement_wants_more(problem, state, cancel):
+                allowance = share - (state.samples - first_pass)
+                if allowance <= 0 or state.tokens >= budget.max_tokens or time.monotonic() >= deadline:
                     return
                 n = min(allowance, wanted - len(state.passing))
                 state.emit("agree", _agreeing(len(state.passing), wanted), len(state.passing), wanted, model=model)
@@ -336,14 +393,13 @@ class Cascade:
                 samples = backend.sample(request, n, cancel)
                 try:
                     for generation in samples:
-                        allowance -= 1
                         for candidate in self._take(
                             "agree", tier, backend.name, request.temperature, request, generation, problem, state
                         ):
                             self._verify(candidate, problem, state, cancel)
                         passes = len(state.passing)
                         state.emit("agree", _agreeing(passes, wanted), passes, wanted, model=model)
-                        if not self._agreement_wants_more(problem, state) or time.monotonic() >= deadline:
+                        if not self._agreement_wants_more(problem, state, cancel) or time.monotonic() >= deadline:
                             return
                 finally:
                     _close(samples)
@@ -358,9 +414,10 @@ class Cascade:
             return self._verified(problem, state, first, verdict, first.agreement)
         if self.settings.budget.agreement_passes <= 1:
             return self._verified(problem, state, first, verdict, "")
-        if self._agreement_wants_more(problem, state):
-            self._agree(problem, state, cancel)
-        generated = _probes(problem, state)  # made here too when enough bodies passed before any was wanted
+        first_pass = state.samples  # what agreement spends from here on (its inputs too) is within its share
+        if self._agreement_wants_more(problem, state, cancel):
+            self._agree(problem, state, cancel, first_pass)
+        generated = self._probes(problem, state, cancel)  # made here when enough bodies passed before any was wanted
         calls = [probe.call for probe in generated]
         probes = probe_checks(generated)
         observed: dict[str, Verdict] = {}
@@ -374,7 +431,7 @@ class Cascade:
                     else Verdict()
                 )
             passing.append((Member(candidate.body, candidate.temperature or 0.0, order), observed[candidate.body]))
-        decision = decide(passing, calls, self.settings.budget.ambiguity_margin)
+        decision = decide(passing, calls, self.settings.budget.ambiguity_margin, state.proposed_inputs)
         candidate, verdict = next((c, v) for c, v in state.passing if c.body == decision.chosen.body)
         if decision.ambiguity is None:
             return self._verified(problem, state, candidate, verdict, decision.agreement)
@@ -554,13 +611,6 @@ def _answer(
         ambiguity=ambiguity,
         **_costs(state),
     )
-
-
-def _probes(problem: Problem, state: SolveState) -> list[Probe]:
-    """The generated inputs the passing bodies are compared on, made once per solve when first wanted."""
-    if state.probes is None:
-        state.probes = generated_probes(problem.stub, problem.checks)
-    return state.probes
 
 
 def _close(samples: Iterator[Any]) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ast
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,7 +70,7 @@ def probe_calls(stub: Stub, checks: Sequence[Check], limit: int = MAX_PROBES) ->
     examples = examples_from_checks(stub.params, checks, stub.name)
     if not examples:
         return []
-    kinds = [frozenset(_kind(example.args[i]) for example in examples) for i in range(len(stub.params))]
+    kinds = kinds_of([dict(enumerate(example.args)) for example in examples], len(stub.params))
     seen = {_key(example.args) for example in examples}
     calls: list[str] = []
     for args in _round_robin([_mutants(example.args) for example in examples]):
@@ -78,7 +78,7 @@ def probe_calls(stub: Stub, checks: Sequence[Check], limit: int = MAX_PROBES) ->
         if key in seen:
             continue
         seen.add(key)
-        if not all(_fits(kinds[i], value) for i, value in enumerate(args)):
+        if not all(fits(kinds[i], value) for i, value in enumerate(args)):
             continue
         if not all(within_caps(value) and admits(signature.hints[i], value) for i, value in enumerate(args)):
             continue
@@ -109,7 +109,7 @@ def bound_probes(stub: Stub, checks: Sequence[Check], limit: int = MAX_PROBES) -
     found: list[Probe] = []
     for site, values in _round_robin_sites(sites):
         if not all(
-            _fits(frozenset(kinds[i]), value) and within_caps(value) and admits(signature.hints[i], value)
+            fits(frozenset(kinds[i]), value) and within_caps(value) and admits(signature.hints[i], value)
             for i, value in values.items()
         ):
             continue
@@ -218,10 +218,18 @@ def _round_robin_sites(sites: Sequence[_Site]) -> Iterator[tuple[_Site, dict[int
 class _Signature:
     """Each parameter's annotation (or ``None``) and whether it must be passed by name."""
 
-    def __init__(self, names: Sequence[str], hints: Sequence[ast.expr | None], keyword_only: Sequence[bool]) -> None:
+    def __init__(
+        self,
+        names: Sequence[str],
+        hints: Sequence[ast.expr | None],
+        keyword_only: Sequence[bool],
+        optional: Sequence[bool] | None = None,
+    ) -> None:
         self.names = list(names)
         self.hints = list(hints)
         self.keyword_only = list(keyword_only)
+        self.optional = list(optional) if optional is not None else [False] * len(self.names)
+        """Whether each parameter has a default (a call may leave it out)."""
 
     @classmethod
     def parse(cls, stub: Stub) -> _Signature | None:
@@ -240,10 +248,13 @@ class _Signature:
         every = [*positional, *arguments.kwonlyargs]
         if [argument.arg for argument in every] != list(stub.params):
             return None
+        defaulted = len(positional) - len(arguments.defaults)
         return cls(
             [argument.arg for argument in every],
             [argument.annotation for argument in every],
             [False] * len(positional) + [True] * len(arguments.kwonlyargs),
+            [index >= defaulted for index in range(len(positional))]
+            + [default is not None for default in arguments.kw_defaults],
         )
 
     def render(self, name: str, args: Sequence[Any]) -> str:
@@ -252,6 +263,23 @@ class _Signature:
             for parameter, value, by_name in zip(self.names, args, self.keyword_only, strict=True)
         ]
         return f"{name}({', '.join(parts)})"
+
+    def render_bound(self, name: str, values: dict[int, Any]) -> str:
+        """A call with only the parameters in ``values``: by position while none is skipped, then by name."""
+        parts = []
+        by_name = False
+        for index, parameter in enumerate(self.names):
+            if index not in values:
+                by_name = True
+                continue
+            by_name = by_name or self.keyword_only[index]
+            parts.append(f"{parameter}={values[index]!r}" if by_name else repr(values[index]))
+        return f"{name}({', '.join(parts)})"
+
+
+def signature_of(stub: Stub) -> _Signature | None:
+    """The stub's parameters as calls see them, or ``None`` where generated calls could go wrong (``*args``)."""
+    return _Signature.parse(stub)
 
 
 # -- which values an annotation admits -------------------------------------------------------------------
@@ -360,7 +388,12 @@ def _kind(value: Any) -> tuple[Any, ...]:
     return (type(value).__name__,)
 
 
-def _fits(kinds: frozenset[tuple[Any, ...]], value: Any) -> bool:
+def kinds_of(arguments: Sequence[Mapping[int, Any]], count: int) -> list[frozenset[tuple[Any, ...]]]:
+    """For each of ``count`` parameters, the kinds of value the examples' ``arguments`` (by index) gave it."""
+    return [frozenset(_kind(args[i]) for args in arguments if i in args) for i in range(count)]
+
+
+def fits(kinds: frozenset[tuple[Any, ...]], value: Any) -> bool:
     """Whether ``value`` has a kind some example gave this parameter (empty containers fit their kind)."""
     own = _kind(value)
     return any(_within(own, kind) for kind in kinds)

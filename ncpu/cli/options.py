@@ -63,6 +63,12 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
         help="passing bodies to find and compare on generated inputs before choosing (default 3; 1: the first wins)",
     )
     group.add_argument(
+        "--proposed-inputs",
+        type=int,
+        metavar="N",
+        help="calls the model is asked to propose for comparing the passing bodies (default 6; 0: mutated inputs only)",
+    )
+    group.add_argument(
         "--budget",
         metavar="SPEC",
         help="per-stub budget in one option, e.g. samples=24,tokens=12000,seconds=300 "
@@ -125,6 +131,7 @@ _CHECKED_OPTIONS = {
     "max_seconds": (Budget, "max_seconds"),
     "max_tokens": (Budget, "max_tokens"),
     "agreement_passes": (Budget, "agreement_passes"),
+    "proposed_inputs": (Budget, "proposed_inputs"),
     "threads": (ModelSettings, "n_threads"),
     "request_timeout": (ModelSettings, "request_timeout"),
     "concurrency": (Settings, "concurrency"),
@@ -186,6 +193,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
                 ("max_seconds", args.max_seconds),
                 ("max_tokens", args.max_tokens),
                 ("agreement_passes", args.agreement_passes),
+                ("proposed_inputs", args.proposed_inputs),
             )
             if value is not None
         },

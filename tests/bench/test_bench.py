@@ -190,3 +190,40 @@ def test_an_ambiguous_solve_is_not_solved_and_its_answers_are_scored_only_after_
         "Ambiguous (counted as not solved above): 1 of 1.",
         "Precision: the answers shown held the right one in 1 of 1; the largest group's was right in 0.",
     ]
+
+
+def test_the_replay_decides_on_the_same_bodies_without_the_proposed_inputs(tmp_path: Path) -> None:
+    """What the model's proposed inputs add, measured in one run: same bodies, mutated inputs only, scored after."""
+    import dataclasses
+
+    from ncpu.backends.fake import ScriptedBackend
+    from ncpu.bench import runner
+    from ncpu.bench.datasets import BenchProblem
+    from ncpu.bench.report import replay_lines
+    from ncpu.config import Budget, Settings
+    from ncpu.engine import Engine
+    from ncpu.store import Store
+
+    prompt = (
+        'def is_leap(year: int) -> bool:\n    """Gregorian leap years.\n\n    >>> is_leap(2024)\n    True\n    """\n'
+    )
+    naive = "def is_leap(year):\n    return year % 4 == 0\n"  # every mutation of 2024 agrees with the right body
+    right = "def is_leap(year):\n    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)\n"
+    right_too = "def is_leap(year):\n    return year % 400 == 0 or (year % 4 == 0 and year % 100 != 0)\n"
+    test = "def check(candidate):\n    assert candidate(1900) is False\n    assert candidate(2000) is True\n"
+    problem = BenchProblem("T/1", prompt, "is_leap", test, right.split(":\n", 1)[1])
+    backend = ScriptedBackend({"is_leap": [naive, right, right_too], "is_leap#inputs": ["1900)\nis_leap(2000)\n"]})
+    settings = Settings(layers=("greedy", "best_of_n"), budget=dataclasses.replace(Budget()))
+    with Sandbox() as scorer, Engine(settings, store=Store.open(tmp_path / "s"), backends=[backend]) as engine:
+        config = runner.RunConfig("t", ("greedy", "best_of_n"), tmp_path / "r", False)
+        record = runner.solve_one(engine, scorer, problem, config)
+    assert record["status"] == "verified" and record["base"] and not record["false_verification"]
+    replayed = record["mutated_only"]
+    assert replayed["agreement"].startswith("3 of 3") and not replayed["same_body"]
+    assert replayed["false_verification"] and not replayed["base"] and not replayed["ambiguous"]
+    assert replay_lines([record])[2:] == [
+        "- as given (proposed + mutated inputs): pass@1 base 1, plus 0; false verifications 0 (base), 0 (plus); "
+        "ambiguous 0.",
+        "- mutated inputs only: pass@1 base 0, plus 0; false verifications 1 (base), 0 (plus); ambiguous 0; "
+        "another body chosen in 1.",
+    ]

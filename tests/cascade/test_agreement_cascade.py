@@ -48,7 +48,13 @@ def test_the_largest_group_wins_over_the_first_pass(store_dir: Path, sandbox: Sa
     assert solution.body is not None and "enumerate" in solution.body  # CAREFUL twice outvotes the greedy HASTY
     assert solution.agreement.startswith("2 of 3 passing candidates agree on ")
     assert solution.evidence.startswith("1/1 checks; 2 of 3 passing candidates agree")
-    assert [request.temperature for request in backend.requests] == [0.0, 0.6, 0.6]  # greedy, then one round of 2
+    # greedy, the model asked for inputs (once, greedy), then one round of 2
+    assert [(request.entry_point, request.temperature) for request in backend.requests] == [
+        ("count_runs", 0.0),
+        ("count_runs#inputs", 0.0),
+        ("count_runs", 0.6),
+        ("count_runs", 0.6),
+    ]
     stored = engine.store.get(solution.key) if engine.store else None
     assert stored is not None and stored.body == solution.body and stored.agreement == solution.agreement
 
@@ -113,9 +119,10 @@ def test_agreement_stays_within_its_share_of_the_samples(store_dir: Path, sandbo
     failing = "def count_runs(values):\n    return 7\n"
     engine, backend = _engine(store_dir, sandbox, [HASTY, failing], max_samples=8, agreement_share=0.25)
     solution = engine.solve(_problem())
-    assert solution.status == "verified" and solution.samples == 3  # greedy, then ceil(0.25 * 8) = 2 more
+    # greedy, then ceil(0.25 * 8) = 2 more: the model's proposed inputs and one sample
+    assert solution.status == "verified" and solution.samples == 3
     assert solution.agreement.startswith("the only passing candidate")
-    assert len(backend.requests) == 3
+    assert [request.entry_point for request in backend.requests] == ["count_runs", "count_runs#inputs", "count_runs"]
 
 
 def test_one_agreement_pass_is_the_first_pass_wins(store_dir: Path, sandbox: Sandbox) -> None:
@@ -167,3 +174,35 @@ def test_a_method_on_session_state_is_compared_on_generated_inputs_and_settled_b
     again, _ = _engine(store_dir, sandbox, [LOOSE, STRICT], agreement_passes=2)
     solution = again.solve(_problem(settled))
     assert solution.status == "verified" and solution.body is not None and "n < threshold)" in solution.body
+
+
+LEAP = '''def is_leap(year: int) -> bool:
+    """Whether ``year`` is a leap year of the Gregorian calendar.
+
+    >>> is_leap(2024)
+    True
+    """
+'''
+NAIVE = "def is_leap(year):\n    return year % 4 == 0\n"
+"""Passes the example and every mutation of 2024 (0, 2025, 2023, -2024, 1, -1, 2024007); wrong on 1900."""
+GREGORIAN = "def is_leap(year):\n    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)\n"
+GREGORIAN_TOO = "def is_leap(year):\n    return year % 400 == 0 or (year % 4 == 0 and year % 100 != 0)\n"
+
+
+def test_an_input_the_model_proposes_separates_what_the_mutations_cannot(store_dir: Path, sandbox: Sandbox) -> None:
+    script = {"is_leap": [NAIVE, GREGORIAN, GREGORIAN_TOO], "is_leap#inputs": ["2000)\nis_leap(1900)\nis_leap(2024)\n"]}
+    layers = ("store", "greedy", "retry", "best_of_n")
+    for proposed, chosen, agreement in ((8, GREGORIAN, "2 of 3"), (0, NAIVE, "3 of 3")):
+        backend = ScriptedBackend(dict(script))
+        budget = dataclasses.replace(Budget(), proposed_inputs=proposed)
+        settings = Settings(layers=layers, budget=budget)
+        engine = Engine(settings, store=Store.open(store_dir / str(proposed)), sandbox=sandbox, backends=[backend])
+        solution = engine.solve(_problem(LEAP))
+        assert solution.status == "verified" and solution.body is not None
+        assert solution.body.strip() == chosen.split("\n", 1)[1].strip()
+        assert solution.agreement.startswith(agreement), solution.agreement
+        assert solution.agreement.endswith("(2 proposed by the model)") == bool(proposed), solution.agreement
+        asked = [request for request in backend.requests if request.entry_point == "is_leap#inputs"]
+        assert len(asked) == (1 if proposed else 0)
+        if asked:  # the model is shown the stub without its example
+            assert "2024" not in asked[0].messages[-1].content

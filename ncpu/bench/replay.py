@@ -1,0 +1,55 @@
+"""Agreement decided again on the same passing bodies with the mutated inputs alone (trust issue 15, §1).
+
+The cascade compares its passing bodies on the calls the model proposes and on the examples' mutations.
+What the proposals add is measured inside one run: after the solve, the bench takes the very bodies that
+passed (from the trace, in their order of arrival) and decides among them on the mutated inputs only, as
+the cascade would have without proposals. Only the extracted checks and the generated inputs take part;
+the hidden tests score the two answers afterwards, as they score every other answer of the run.
+
+The replay is exact up to the one generation the proposals cost: without it, agreement could have drawn
+one more sample within its share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ncpu.cascade.agreement import Decision, Member, decide, probe_checks
+from ncpu.cascade.probes import probes
+from ncpu.cascade.solution import Solution
+from ncpu.problem import Problem
+from ncpu.sandbox import Sandbox
+from ncpu.sandbox.verdict import Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """The answer agreement gives on the mutated inputs alone."""
+
+    decision: Decision
+    ambiguous: bool
+
+
+def mutated_only(sandbox: Sandbox, problem: Problem, solution: Solution, margin: float) -> Replayed | None:
+    """Decide among ``solution``'s passing bodies on the mutated inputs only; ``None`` where nothing was chosen.
+
+    Store hits and solves with one passing body have nothing to replay: their answer is the same either way.
+    """
+    if solution.status not in ("verified", "ambiguous") or solution.layer == "store":
+        return None
+    members: list[Member] = []
+    for entry in solution.trace:
+        if entry.total and entry.passed == entry.total and all(m.body != entry.body for m in members):
+            members.append(Member(entry.body, entry.temperature or 0.0, len(members)))
+    if len(members) < 2:
+        return None
+    generated = probes(problem.stub, problem.checks)
+    checks = probe_checks(generated)
+    observed = [
+        (member, sandbox.verify(problem.program_with(member.body), checks, placement=problem.placement))
+        if checks
+        else (member, Verdict())
+        for member in members
+    ]
+    decision = decide(observed, [probe.call for probe in generated], margin)
+    return Replayed(decision, decision.ambiguity is not None)
