@@ -2,7 +2,8 @@
 
 The cascade compares its passing bodies on the calls the model proposes and on the examples' mutations.
 What the proposals add is measured inside one run: after the solve, the bench takes the very bodies that
-passed (from the trace, in their order of arrival) and decides among them on the mutated inputs only, as
+passed (``Solution.votes``: every passing sample in its order of arrival, a body written again
+included, as the cascade counted them) and decides among them on the mutated inputs only, as
 the cascade would have without proposals. Only the extracted checks and the generated inputs take part;
 the hidden tests score the two answers afterwards, as they score every other answer of the run.
 
@@ -30,26 +31,26 @@ class Replayed:
     ambiguous: bool
 
 
-def mutated_only(sandbox: Sandbox, problem: Problem, solution: Solution, margin: float) -> Replayed | None:
+def mutated_only(sandbox: Sandbox, problem: Problem, solution: Solution, margin: float = 1.0) -> Replayed | None:
     """Decide among ``solution``'s passing bodies on the mutated inputs only; ``None`` where nothing was chosen.
 
-    Store hits and solves with one passing body have nothing to replay: their answer is the same either way.
+    Store hits and solves with one distinct passing body have nothing to replay: their answer is the same
+    either way.
     """
     if solution.status not in ("verified", "ambiguous") or solution.layer == "store":
         return None
-    members: list[Member] = []
-    for entry in solution.trace:
-        if entry.total and entry.passed == entry.total and all(m.body != entry.body for m in members):
-            members.append(Member(entry.body, entry.temperature or 0.0, len(members)))
-    if len(members) < 2:
+    members = [Member(body, temperature, order) for order, (body, temperature) in enumerate(solution.votes)]
+    if len({member.body for member in members}) < 2:
         return None
     generated = probes(problem.stub, problem.checks)
     checks = probe_checks(generated)
-    observed = [
-        (member, sandbox.verify(problem.program_with(member.body), checks, placement=problem.placement))
-        if checks
-        else (member, Verdict())
-        for member in members
-    ]
+    verdicts: dict[str, Verdict] = {}
+    for member in members:
+        if member.body not in verdicts:
+            program = problem.program_with(member.body)
+            verdicts[member.body] = (
+                sandbox.verify(program, checks, placement=problem.placement) if checks else Verdict()
+            )
+    observed = [(member, verdicts[member.body]) for member in members]
     decision = decide(observed, [probe.call for probe in generated], margin)
     return Replayed(decision, decision.ambiguity is not None)

@@ -637,4 +637,5 @@ def _costs(state: SolveState) -> dict[str, Any]:
         "seconds": round(state.seconds, 3),
         "trace": tuple(state.trace),
         "spend": tuple(state.spend),
+        "votes": tuple((candidate.body, candidate.temperature or 0.0) for candidate, _ in state.passing),
     }

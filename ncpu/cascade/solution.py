@@ -132,6 +132,9 @@ class Solution:
     generated inputs"`` (empty when no body passed every check)."""
     ambiguity: Ambiguity | None = None
     """For ``ambiguous``: the input the passing bodies disagree on, and their answers."""
+    votes: tuple[tuple[str, float], ...] = ()
+    """Every sample that passed every check, as (body, temperature) in order of arrival, a body written
+    again included: the votes agreement counted (for benchmarks and logs)."""
 
     @property
     def verified(self) -> bool:

@@ -227,3 +227,25 @@ def test_the_replay_decides_on_the_same_bodies_without_the_proposed_inputs(tmp_p
         "- mutated inputs only: pass@1 base 0, plus 0; false verifications 1 (base), 0 (plus); ambiguous 0; "
         "another body chosen in 1.",
     ]
+
+
+def test_the_replay_counts_a_body_written_again_as_the_cascade_does() -> None:
+    """Votes, not distinct bodies: [hasty, hasty, careful] is 2 against 1, not a tie."""
+    from extraction import find_stubs
+    from ncpu.bench.replay import mutated_only
+    from ncpu.problem import Problem
+
+    prompt = 'def count_runs(values: list) -> int:\n    """Runs.\n\n    >>> count_runs([1, 1, 2])\n    2\n    """\n'
+    careful = "return sum(1 for i, v in enumerate(values) if i == 0 or v != values[i - 1])\n"
+    hasty = "return 1 + sum(a != b for a, b in zip(values, values[1:]))\n"
+    problem = Problem.from_source(prompt, find_stubs(prompt)[0])
+    solution = Solution(
+        status="verified", key="k", body=hasty, layer="greedy", votes=((hasty, 0.0), (hasty, 0.6), (careful, 0.6))
+    )
+    with Sandbox() as sandbox:
+        replayed = mutated_only(sandbox, problem, solution, margin=1.0)
+        assert replayed is not None and not replayed.ambiguous
+        assert replayed.decision.chosen.body == hasty
+        assert replayed.decision.agreement.startswith("2 of 3 passing candidates agree")
+        alone = mutated_only(sandbox, problem, Solution(status="verified", key="k", body=hasty, votes=((hasty, 0.0),)))
+        assert alone is None  # one distinct body: nothing to replay
