@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 REQUEST_SUFFIX = "#inputs"
 """Marks the request's entry point (``name#inputs``): it asks for calls, not for a body."""
 TOKENS_PER_CALL = 20
+MODEST_INT = 10**6
+MODEST_ITEMS = 100
 
 _HEADING = re.compile(r"^\s*(for\s+)?(an?\s+)?examples?\s*(\d+\s*)?:?\s*$", re.IGNORECASE)
 _FIELD = re.compile(r"^\s*(input|output|explanation|result|returns?)\s*[:=]", re.IGNORECASE)
@@ -106,7 +108,10 @@ def proposed_calls(stub: Stub, checks: Sequence[Check], answer: str, limit: int)
         if args is None:
             continue
         if not all(
-            within_caps(value) and admits(signature.hints[i], value) and (not kinds[i] or fits(kinds[i], value))
+            within_caps(value)
+            and _modest(value)
+            and admits(signature.hints[i], value)
+            and (not kinds[i] or fits(kinds[i], value))
             for i, value in args.items()
         ):
             continue
@@ -118,6 +123,25 @@ def proposed_calls(stub: Stub, checks: Sequence[Check], answer: str, limit: int)
         if len(calls) >= limit:
             break
     return calls
+
+
+def _modest(value: Any, depth: int = 0) -> bool:
+    """Whether a proposed value is of the size a test is written with (integers within a million, 100 items).
+
+    All the generated inputs run in one sandbox child against one wall clock, so a single proposal that
+    makes every candidate run long (``factorize(10**18)``) would leave none of them compared.
+    """
+    if type(value) is int:
+        return abs(value) <= MODEST_INT
+    if isinstance(value, str | bytes):
+        return len(value) <= MODEST_ITEMS
+    if isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+    else:
+        return True
+    return depth < 4 and len(value) <= MODEST_ITEMS and all(_modest(item, depth + 1) for item in items)
 
 
 def _arguments(line: str, name: str, names: Sequence[str], optional: Sequence[bool]) -> dict[int, Any] | None:

@@ -82,6 +82,9 @@ def test_calls_that_do_not_fit_the_signature_or_the_examples_types_are_dropped()
             "other([1])",  # not the stub
             "count_runs([9] * 3)",  # not a literal either
             "count_runs(list(range(20000)))",
+            "count_runs([10**18])",  # not a literal
+            "count_runs([1000000000000])",  # too large to be quick on every candidate
+            f"count_runs({[1] * 101})",  # too many items for one of a test's inputs
         ]
     )
     assert _proposed(answer) == []
