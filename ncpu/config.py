@@ -96,9 +96,11 @@ class Budget:
     first pass (never more than is left of either)."""
     agreement_temperature: float = field(default=0.6, metadata=NOT_NEGATIVE)
     """The temperature the agreeing bodies are sampled at."""
-    proposed_inputs: int = field(default=6, metadata=NOT_NEGATIVE)
+    proposed_inputs: int = field(default=0, metadata=NOT_NEGATIVE)
     """Calls the model is asked to propose (CodeT-style, shown the stub without its examples), compared on
-    alongside the mutated examples once agreement wants more than one body (0: mutated inputs only)."""
+    alongside the mutated examples once agreement wants more than one body (0: mutated inputs only). Off by
+    default: with the embedded 0.5B they changed no answer on HumanEval/0-79 (``benchmarks/RESULTS.md``) and
+    cost one generation per solve; 6 is a reasonable number for a larger model."""
     ambiguity_margin: float = field(default=1.0, metadata={"check": _share})
     """The answer is *ambiguous* when the second largest group has at least this share of the largest's
     members (1.0: only a tie at the top)."""

@@ -66,7 +66,7 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
         "--proposed-inputs",
         type=int,
         metavar="N",
-        help="calls the model is asked to propose for comparing the passing bodies (default 6; 0: mutated inputs only)",
+        help="calls the model is asked to propose for comparing the passing bodies (default 0: mutated inputs only; try 6)",
     )
     group.add_argument(
         "--budget",

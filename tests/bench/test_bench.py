@@ -213,7 +213,7 @@ def test_the_replay_decides_on_the_same_bodies_without_the_proposed_inputs(tmp_p
     test = "def check(candidate):\n    assert candidate(1900) is False\n    assert candidate(2000) is True\n"
     problem = BenchProblem("T/1", prompt, "is_leap", test, right.split(":\n", 1)[1])
     backend = ScriptedBackend({"is_leap": [naive, right, right_too], "is_leap#inputs": ["1900)\nis_leap(2000)\n"]})
-    settings = Settings(layers=("greedy", "best_of_n"), budget=dataclasses.replace(Budget()))
+    settings = Settings(layers=("greedy", "best_of_n"), budget=dataclasses.replace(Budget(), proposed_inputs=6))
     with Sandbox() as scorer, Engine(settings, store=Store.open(tmp_path / "s"), backends=[backend]) as engine:
         config = runner.RunConfig("t", ("greedy", "best_of_n"), tmp_path / "r", False)
         record = runner.solve_one(engine, scorer, problem, config)

@@ -48,13 +48,7 @@ def test_the_largest_group_wins_over_the_first_pass(store_dir: Path, sandbox: Sa
     assert solution.body is not None and "enumerate" in solution.body  # CAREFUL twice outvotes the greedy HASTY
     assert solution.agreement.startswith("2 of 3 passing candidates agree on ")
     assert solution.evidence.startswith("1/1 checks; 2 of 3 passing candidates agree")
-    # greedy, the model asked for inputs (once, greedy), then one round of 2
-    assert [(request.entry_point, request.temperature) for request in backend.requests] == [
-        ("count_runs", 0.0),
-        ("count_runs#inputs", 0.0),
-        ("count_runs", 0.6),
-        ("count_runs", 0.6),
-    ]
+    assert [request.temperature for request in backend.requests] == [0.0, 0.6, 0.6]  # greedy, then one round of 2
     stored = engine.store.get(solution.key) if engine.store else None
     assert stored is not None and stored.body == solution.body and stored.agreement == solution.agreement
 
@@ -117,12 +111,20 @@ def test_without_generated_inputs_the_first_pass_is_the_answer_and_says_so(store
 
 def test_agreement_stays_within_its_share_of_the_samples(store_dir: Path, sandbox: Sandbox) -> None:
     failing = "def count_runs(values):\n    return 7\n"
-    engine, backend = _engine(store_dir, sandbox, [HASTY, failing], max_samples=8, agreement_share=0.25)
-    solution = engine.solve(_problem())
-    # greedy, then ceil(0.25 * 8) = 2 more: the model's proposed inputs and one sample
-    assert solution.status == "verified" and solution.samples == 3
-    assert solution.agreement.startswith("the only passing candidate")
-    assert [request.entry_point for request in backend.requests] == ["count_runs", "count_runs#inputs", "count_runs"]
+    for proposed, entry_points in ((0, ["count_runs"] * 3), (6, ["count_runs", "count_runs#inputs", "count_runs"])):
+        engine, backend = _engine(
+            store_dir / str(proposed),
+            sandbox,
+            [HASTY, failing],
+            max_samples=8,
+            agreement_share=0.25,
+            proposed_inputs=proposed,
+        )
+        solution = engine.solve(_problem())
+        # greedy, then ceil(0.25 * 8) = 2 more: two samples, or the model's proposed inputs and one sample
+        assert solution.status == "verified" and solution.samples == 3
+        assert solution.agreement.startswith("the only passing candidate")
+        assert [request.entry_point for request in backend.requests] == entry_points
 
 
 def test_one_agreement_pass_is_the_first_pass_wins(store_dir: Path, sandbox: Sandbox) -> None:
