@@ -341,9 +341,7 @@ class Cascade:
         """Calls of the stub the model proposes (``ncpu.cascade.proposed``): one greedy generation, charged."""
         tier = self._agreement_tier(state)
         if not self._may_propose(problem) or tier is None or not state.can_generate("agree"):
-            return []
-        if time.monotonic() >= state.deadline:
-            return []
+            return []  # ``can_generate`` also says no once the time budget is spent
         count = self.settings.budget.proposed_inputs
         state.emit("agree", "agreement: asking the model for inputs to compare on", model=self._model_of(tier))
         try:

@@ -78,9 +78,7 @@ def probe_calls(stub: Stub, checks: Sequence[Check], limit: int = MAX_PROBES) ->
         if key in seen:
             continue
         seen.add(key)
-        if not all(fits(kinds[i], value) for i, value in enumerate(args)):
-            continue
-        if not all(within_caps(value) and admits(signature.hints[i], value) for i, value in enumerate(args)):
+        if not all(admissible(value, signature.hints[i], kinds[i]) for i, value in enumerate(args)):
             continue
         calls.append(signature.render(stub.name, args))
         if len(calls) >= limit:
@@ -108,10 +106,7 @@ def bound_probes(stub: Stub, checks: Sequence[Check], limit: int = MAX_PROBES) -
     seen: set[tuple[tuple[str, ...], str]] = set()
     found: list[Probe] = []
     for site, values in _round_robin_sites(sites):
-        if not all(
-            fits(frozenset(kinds[i]), value) and within_caps(value) and admits(signature.hints[i], value)
-            for i, value in values.items()
-        ):
+        if not all(admissible(value, signature.hints[i], frozenset(kinds[i])) for i, value in values.items()):
             continue
         probe = Probe(site.render(values), site.setup)
         key = (probe.setup, probe.call)
@@ -258,11 +253,7 @@ class _Signature:
         )
 
     def render(self, name: str, args: Sequence[Any]) -> str:
-        parts = [
-            f"{parameter}={value!r}" if by_name else repr(value)
-            for parameter, value, by_name in zip(self.names, args, self.keyword_only, strict=True)
-        ]
-        return f"{name}({', '.join(parts)})"
+        return self.render_bound(name, dict(enumerate(args)))
 
     def render_bound(self, name: str, values: dict[int, Any]) -> str:
         """A call with only the parameters in ``values``: by position while none is skipped, then by name."""
@@ -386,6 +377,15 @@ def _kind(value: Any) -> tuple[Any, ...]:
     if isinstance(value, dict):
         return ("dict", frozenset(_kind(key) for key in value), frozenset(_kind(item) for item in value.values()))
     return (type(value).__name__,)
+
+
+def admissible(value: Any, hint: ast.expr | None, kinds: frozenset[tuple[Any, ...]]) -> bool:
+    """Whether a generated value may be passed to a parameter.
+
+    It must be of plausible size and fit the parameter's annotation and the kinds of value the examples gave
+    it (``kinds`` empty: no example gave that parameter a literal).
+    """
+    return within_caps(value) and admits(hint, value) and (not kinds or fits(kinds, value))
 
 
 def kinds_of(arguments: Sequence[Mapping[int, Any]], count: int) -> list[frozenset[tuple[Any, ...]]]:

@@ -22,9 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from extraction.check import Check
 from ncpu.backends.base import ChatMessage, GenerationRequest
-from ncpu.cascade.probes import admits, fits, kinds_of, signature_of
+from ncpu.cascade.probes import admissible, kinds_of, signature_of
 from ncpu.cascade.prompts import stub_text
-from ncpu.cascade.template_grammar import within_caps
 
 if TYPE_CHECKING:
     from extraction.stub import Stub
@@ -107,13 +106,7 @@ def proposed_calls(stub: Stub, checks: Sequence[Check], answer: str, limit: int)
         args = _arguments(line, stub.name, signature.names, signature.optional)
         if args is None:
             continue
-        if not all(
-            within_caps(value)
-            and _modest(value)
-            and admits(signature.hints[i], value)
-            and (not kinds[i] or fits(kinds[i], value))
-            for i, value in args.items()
-        ):
+        if not all(_modest(value) and admissible(value, signature.hints[i], kinds[i]) for i, value in args.items()):
             continue
         call = signature.render_bound(stub.name, args)
         if call in seen:
