@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ncpu.cascade.agreement import Decision, Member, decide, probe_checks
+from ncpu.cascade.agreement import Decision, Member, decide, observe_bodies, probe_checks
 from ncpu.cascade.probes import probes
 from ncpu.cascade.solution import Solution
 from ncpu.problem import Problem
 from ncpu.sandbox import Sandbox
-from ncpu.sandbox.verdict import Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +43,7 @@ def mutated_only(sandbox: Sandbox, problem: Problem, solution: Solution, margin:
         return None
     generated = probes(problem.stub, problem.checks)
     checks = probe_checks(generated)
-    verdicts: dict[str, Verdict] = {}
-    for member in members:
-        if member.body not in verdicts:
-            program = problem.program_with(member.body)
-            verdicts[member.body] = (
-                sandbox.verify(program, checks, placement=problem.placement) if checks else Verdict()
-            )
+    verdicts = observe_bodies(sandbox, problem, [member.body for member in members], checks)
     observed = [(member, verdicts[member.body]) for member in members]
     decision = decide(observed, [probe.call for probe in generated], margin)
     return Replayed(decision, decision.ambiguity is not None)

@@ -15,12 +15,17 @@ import ast
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from extraction.check import Check
 from ncpu.cascade.probes import Probe
 from ncpu.cascade.solution import Ambiguity, Answer
 from ncpu.sandbox.verdict import CheckResult, Verdict
+
+if TYPE_CHECKING:
+    from ncpu.cancel import CancelToken
+    from ncpu.problem import Problem
+    from ncpu.sandbox import Sandbox
 
 _SIGNIFICANT = 9
 
@@ -33,13 +38,49 @@ def probe_checks(probes: Sequence[Probe]) -> tuple[Check, ...]:
     )
 
 
+TIMES_OUT = "times out"
+"""The outcome of a probe that ran past its own clock: it says nothing about the value, so it is not compared."""
+
+
+def probe_seconds(wall_seconds: float, count: int) -> float:
+    """Each probe's own clock: the candidate's wall limit shared among ``count`` probes, at most a second.
+
+    A slow input then costs that input (its column leaves the comparison), not the whole candidate.
+    """
+    return min(1.0, 0.8 * wall_seconds / max(1, count))
+
+
+def observe_bodies(
+    sandbox: Sandbox,
+    problem: Problem,
+    bodies: Sequence[str],
+    probes: Sequence[Check],
+    cancel: CancelToken | None = None,
+) -> dict[str, Verdict]:
+    """Each distinct body's verdict on the probes (``probe_checks``), every probe on its own clock."""
+    clock = probe_seconds(sandbox.limits.wall_seconds, len(probes))
+    observed: dict[str, Verdict] = {}
+    for body in bodies:
+        if body not in observed:
+            observed[body] = (
+                sandbox.verify(
+                    problem.program_with(body), probes, cancel=cancel, placement=problem.placement, check_seconds=clock
+                )
+                if probes
+                else Verdict()
+            )
+    return observed
+
+
 def behaviour(verdict: Verdict) -> tuple[str, ...] | None:
     """What a candidate did on each probe, or ``None`` when it failed as a whole (it cannot be compared)."""
     if verdict.error is not None:
         return None
     outcomes = []
     for result in verdict.results:
-        if result.error is not None:
+        if result.timed_out:
+            outcomes.append(TIMES_OUT)
+        elif result.error is not None:
             outcomes.append(f"raises {result.error.split(':', 1)[0].strip()}")
         else:
             outcomes.append(f"= {_normal(result.shown if result.shown is not None else result.actual)}")
@@ -155,20 +196,30 @@ def decide(
     comparable = [(member, observed) for member, verdict in passing if (observed := behaviour(verdict)) is not None]
     if not comparable:
         return Decision(first, f"{count} passing candidate{plural}, none of which ran the {_inputs(calls, proposed)}")
-    groups = group(comparable)
+    kept = [i for i in range(len(calls)) if all(observed[i] != TIMES_OUT for _, observed in comparable)]
+    if not kept:
+        return Decision(
+            first, f"{count} passing candidate{plural}; every one of the {_inputs(calls, proposed)} timed out"
+        )
+    groups = group([(member, tuple(observed[i] for i in kept)) for member, observed in comparable])
+    compared = [calls[i] for i in kept]
+    inputs = _inputs(compared, sum(1 for i in kept if i < proposed))  # the proposed inputs come first
+    if len(kept) < len(calls):
+        inputs += f" ({len(calls) - len(kept)} more timed out)"
     top = groups[0]
     if count == 1:
-        agreement = f"the only passing candidate; it ran {_inputs(calls, proposed)}"
+        agreement = f"the only passing candidate; it ran {inputs}"
     else:
-        agreement = f"{len(top.members)} of {count} passing candidates agree on {_inputs(calls, proposed)}"
-    split = separating_input(groups, calls) if close(groups, margin) else None
+        agreement = f"{len(top.members)} of {count} passing candidates agree on {inputs}"
+    split = separating_input(groups, compared) if close(groups, margin) else None
     if split is None:
         return Decision(top.representative, agreement)
     verdicts = {member.body: verdict for member, verdict in passing}
-    index = list(calls).index(split.call)
+    column = compared.index(split.call)
+    index = kept[column]
     answers: dict[str, tuple[int, Member]] = {}
     for candidates in groups:
-        outcome = candidates.behaviour[index]
+        outcome = candidates.behaviour[column]
         held, member = answers.get(outcome, (0, candidates.representative))
         answers[outcome] = (held + len(candidates.members), member)
     ambiguity = Ambiguity(

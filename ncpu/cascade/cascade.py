@@ -21,7 +21,7 @@ from typing import Any
 
 from ncpu.backends.base import Backend, BackendError, Generation, GenerationRequest
 from ncpu.cancel import Cancelled, CancelToken
-from ncpu.cascade.agreement import Member, decide, probe_checks
+from ncpu.cascade.agreement import Member, decide, observe_bodies, probe_checks
 from ncpu.cascade.attempts import Candidate, SolveState
 from ncpu.cascade.evidence import strong_enough_for_behavioural_match
 from ncpu.cascade.library import library_bodies
@@ -418,17 +418,11 @@ class Cascade:
         generated = self._probes(problem, state, cancel)  # made here when enough bodies passed before any was wanted
         calls = [probe.call for probe in generated]
         probes = probe_checks(generated)
-        observed: dict[str, Verdict] = {}
-        passing = []
-        for order, (candidate, _) in enumerate(state.passing):
-            if candidate.body not in observed:
-                program = problem.program_with(candidate.body)
-                observed[candidate.body] = (
-                    self.sandbox.verify(program, probes, cancel=cancel, placement=problem.placement)
-                    if probes
-                    else Verdict()
-                )
-            passing.append((Member(candidate.body, candidate.temperature or 0.0, order), observed[candidate.body]))
+        observed = observe_bodies(self.sandbox, problem, [c.body for c, _ in state.passing], probes, cancel)
+        passing = [
+            (Member(candidate.body, candidate.temperature or 0.0, order), observed[candidate.body])
+            for order, (candidate, _) in enumerate(state.passing)
+        ]
         decision = decide(passing, calls, self.settings.budget.ambiguity_margin, state.proposed_inputs)
         candidate, verdict = next((c, v) for c, v in state.passing if c.body == decision.chosen.body)
         if decision.ambiguity is None:

@@ -92,9 +92,14 @@ class Sandbox:
         *,
         cancel: CancelToken | None = None,
         placement: Placement | None = None,
+        check_seconds: float | None = None,
     ) -> Verdict:
-        """Run ``program`` (a whole module, placed as ``placement`` says) and every check in a fresh child."""
-        response = self._request("verify", [program], checks, cancel, placement)
+        """Run ``program`` (a whole module, placed as ``placement`` says) and every check in a fresh child.
+
+        ``check_seconds`` gives each check a clock of its own within the candidate's wall limit: a check
+        past it is that check's ``timed_out`` result, and the checks after it still run.
+        """
+        response = self._request("verify", [program], checks, cancel, placement, check_seconds)
         return self._verdict(response, len(checks))
 
     def first_passing(
@@ -140,14 +145,18 @@ class Sandbox:
         checks: Sequence[Check],
         cancel: CancelToken | None,
         placement: Placement | None,
+        check_seconds: float | None = None,
     ) -> dict[str, Any]:
         if cancel is not None:
             cancel.raise_if_cancelled()
+        limits = dataclasses.asdict(self.limits)
+        if check_seconds is not None and check_seconds > 0:
+            limits["check_seconds"] = float(check_seconds)
         request: dict[str, Any] = {
             "op": op,
             "programs": programs,
             "checks": checks_to_wire(checks),
-            "limits": dataclasses.asdict(self.limits),
+            "limits": limits,
         }
         if placement is not None:
             request["module"] = placement.to_wire()

@@ -111,7 +111,8 @@ def _run(request: dict[str, Any], setup: Setup) -> None:
     if setup.hook:
         guard.install(setup.workdir, bool(limits.get("network")), setup.readable)
     observe = harness.observe_program
-    payload = observe(program, checks, placement=placement)
+    clock = limits.get("check_seconds")
+    payload = observe(program, checks, placement=placement, check_seconds=float(clock) if clock else None)
     del request, checks, program
     _report({"token": token, **payload}, write, close, dumps, pack)
 

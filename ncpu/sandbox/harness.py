@@ -17,6 +17,7 @@ import importlib.machinery
 import importlib.util
 import io
 import os
+import signal
 import sys
 import types
 from collections.abc import Sequence
@@ -216,10 +217,50 @@ def observe(namespace: dict[str, Any], check: Check) -> dict[str, Any]:
     return observation
 
 
-def observe_program(
-    program: str, checks: Sequence[Check], filename: str = "<candidate>", placement: dict[str, Any] | None = None
+class _CheckClock(BaseException):
+    """Raised by ``SIGALRM`` in a check that ran past its own clock (``observe_program(check_seconds=...)``)."""
+
+
+def _observe_timed(
+    namespace: dict[str, Any], check: Check, seconds: float, setitimer: Any, install: Any
 ) -> dict[str, Any]:
-    """Load ``program`` and observe every check: ``{"observations": [...]}``, or ``{"error": ...}``."""
+    """``observe`` under a clock of its own: ``{"timeout": seconds}`` when the check ran past it.
+
+    The alarm raises between two bytecodes, so a call stuck inside one C function runs on until the
+    candidate's wall clock kills it; a candidate that catches the alarm or stops the timer only loses its
+    own clock. A timer that fired counts as a timeout whatever the check did with the exception.
+    """
+    fired: list[bool] = []
+
+    def expire(signum: int, frame: Any) -> None:
+        fired.append(True)
+        raise _CheckClock
+
+    try:
+        try:
+            install(signal.SIGALRM, expire)
+            setitimer(signal.ITIMER_REAL, seconds)
+            observation = observe(namespace, check)
+        finally:
+            setitimer(signal.ITIMER_REAL, 0)
+    except _CheckClock:
+        fired.append(True)
+    return {"timeout": seconds} if fired else observation
+
+
+def observe_program(
+    program: str,
+    checks: Sequence[Check],
+    filename: str = "<candidate>",
+    placement: dict[str, Any] | None = None,
+    check_seconds: float | None = None,
+) -> dict[str, Any]:
+    """Load ``program`` and observe every check: ``{"observations": [...]}``, or ``{"error": ...}``.
+
+    With ``check_seconds``, each check has that clock of its own (generated inputs: one slow input is that
+    input's timeout, not the whole candidate's).
+    """
+    setitimer, install = signal.setitimer, signal.signal  # bound before the candidate can replace them
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             module = load_module(program, filename, placement)
@@ -227,7 +268,9 @@ def observe_program(
         return {"error": f"SyntaxError: {exc.msg} (line {exc.lineno})"}
     except BaseException as exc:
         return {"error": f"module failed to load: {_describe_exception(exc)}"}
-    return {"observations": [observe(module.__dict__, check) for check in checks]}
+    if check_seconds is None or check_seconds <= 0:
+        return {"observations": [observe(module.__dict__, check) for check in checks]}
+    return {"observations": [_observe_timed(module.__dict__, c, check_seconds, setitimer, install) for c in checks]}
 
 
 def _verdict(checks: Sequence[Check], report: dict[str, Any]) -> Verdict:

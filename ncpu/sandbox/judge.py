@@ -191,6 +191,10 @@ def judge(
         return CheckResult(passed=False, error="malformed result from the sandbox")
     if "setup" in observation:
         return CheckResult(passed=False, error=_text(observation, "setup"))
+    if "timeout" in observation:
+        seconds = observation["timeout"]
+        clock = f" ({seconds:g} s)" if isinstance(seconds, int | float) and not isinstance(seconds, bool) else ""
+        return CheckResult(passed=False, error=f"timed out on this check{clock}", timed_out=True)
     outside, value = expected if expected is not None else judged_outside(check)
     if not outside:
         if "passed" not in observation:

@@ -94,6 +94,7 @@ def verdict_from_wire(item: dict[str, Any], total: int) -> Verdict:
                 error=None if r.get("error") is None else str(r["error"])[:1000],
                 waiting=None if r.get("waiting") is None else str(r["waiting"])[:300],
                 skipped=None if r.get("skipped") is None else str(r["skipped"])[:300],
+                timed_out=r.get("timed_out") is True,
             )
             for r in item["results"]
         )

@@ -20,6 +20,8 @@ class CheckResult:
     skipped: str | None = None
     """Why the test skipped itself while running (``unittest.SkipTest``, ``pytest.skip``): as pytest counts it,
     neither a pass nor a failure."""
+    timed_out: bool = False
+    """The check ran past its own clock (generated inputs have one); it says nothing about the value."""
     shown: str | None = None
     """For an ``output`` check that returned: what a doctest session would show (the printed text, then the
     value's ``repr`` unless it is ``None``), truncated."""

@@ -87,3 +87,26 @@ def test_on_the_real_sandbox_two_bodies_that_pass_the_example_disagree_on_the_em
         "= 0",
         "raises IndexError",
     )
+
+
+def test_an_input_that_times_out_for_any_candidate_leaves_the_comparison_alone() -> None:
+    from ncpu.cascade.agreement import decide
+
+    slow = CheckResult(passed=False, error="timed out on this check (0.5 s)", timed_out=True)
+
+    def verdict(*results: CheckResult) -> Verdict:
+        return Verdict(results=results, total=len(results))
+
+    calls = ["f(0)", "f(10**5)", "f(-1)"]
+    right = verdict(CheckResult(False, actual="1"), slow, CheckResult(False, actual="1"))
+    also_right = verdict(CheckResult(False, actual="1"), slow, CheckResult(False, actual="1"))
+    fast_wrong = verdict(CheckResult(False, actual="2"), CheckResult(False, actual="9"), CheckResult(False, actual="2"))
+    passing = [(Member("wrong", 0.0, 0), fast_wrong), (Member("a", 0.6, 1), right), (Member("b", 0.6, 2), also_right)]
+    decision = decide(passing, calls)
+    assert decision.chosen.body == "a" and decision.ambiguity is None  # a timeout is no answer to outvote
+    assert decision.agreement == "2 of 3 passing candidates agree on 2 generated inputs (1 more timed out)"
+    tie = decide(passing[:2], calls)
+    assert tie.ambiguity is not None and tie.ambiguity.call == "f(0)"
+    assert [a.example for a in tie.ambiguity.answers] == [">>> f(0)\n2", ">>> f(0)\n1"]
+    only_slow = decide([(Member("a", 0.0, 0), verdict(slow, slow, slow))], calls)
+    assert only_slow.agreement == "1 passing candidate; every one of the 3 generated inputs timed out"

@@ -208,3 +208,28 @@ def test_an_input_the_model_proposes_separates_what_the_mutations_cannot(store_d
         assert len(asked) == (1 if proposed else 0)
         if asked:  # the model is shown the stub without its example
             assert "2024" not in asked[0].messages[-1].content
+
+
+NTH_PRIME = '''def nth_prime(n: int) -> int:
+    """The n-th prime, counting from 1.
+
+    >>> nth_prime(3)
+    5
+    """
+'''
+SLOW_RIGHT = (
+    "def nth_prime(n):\n    count, k = 0, 1\n    while count < n:\n        k += 1\n"
+    "        if sum(1 for d in range(1, k + 1) if k % d == 0) == 2:\n            count += 1\n    return k\n"
+)
+"""Right, and slow on the large generated input: ``nth_prime(3007)`` counts divisors for minutes."""
+SLOW_RIGHT_AGAIN = SLOW_RIGHT.replace("sum(1 for d", "len([d for d").replace("== 0) == 2", "== 0]) == 2")
+FAST_WRONG = "def nth_prime(n):\n    return 2 * n - 1 if n > 1 else 2\n"
+"""Passes the example (and n = 1, 2, 4); wrong on 0, negatives and the large input, and fast on every one."""
+
+
+def test_one_slow_input_costs_that_input_not_the_comparison(store_dir: Path, sandbox: Sandbox) -> None:
+    engine, _ = _engine(store_dir, sandbox, [FAST_WRONG, SLOW_RIGHT, SLOW_RIGHT_AGAIN], agreement_passes=3)
+    solution = engine.solve(_problem(NTH_PRIME))
+    assert solution.status == "verified" and solution.body is not None and "range(1, k + 1)" in solution.body
+    assert solution.agreement.startswith("2 of 3 passing candidates agree on ")
+    assert "more timed out)" in solution.agreement

@@ -215,3 +215,51 @@ def test_a_report_the_worker_cannot_read_is_a_failed_candidate() -> None:
     for body in (b"[" * 100_000 + b"]" * 100_000, b"{" * 50_000, b"not json", b'{"token": "other"}', b"[1]"):
         assert report.parse(frame(body), "t") is None
     assert report.parse(frame(b"{}") + b"x", "t") is None
+
+
+SLOW_ON_ZERO = "def f(x):\n    while x == 0:\n        pass\n    return 2 * x\n"
+CLOCKED = [Check("generated", "f(0)", "", mode="output"), *CHECKS]
+
+
+def test_each_check_on_its_own_clock_times_out_alone(box: Sandbox) -> None:
+    verdict = box.verify(SLOW_ON_ZERO, CLOCKED, check_seconds=0.2)
+    assert verdict.error is None and len(verdict.results) == 3
+    first, *rest = verdict.results
+    assert first.timed_out and not first.passed and first.error == "timed out on this check (0.2 s)"
+    assert all(r.passed and not r.timed_out for r in rest)  # the checks after the slow one still ran
+    whole = box.verify(SLOW_ON_ZERO, CLOCKED)  # without a clock per check, the wall limit ends the candidate
+    assert whole.error is not None and whole.error.startswith("timed out") and len(whole.results) == 0
+
+
+CATCHES_THE_ALARM = """def f(x):
+    while x == 0:
+        try:
+            while True:
+                pass
+        except BaseException:
+            pass
+    return 2 * x
+"""
+REPLACES_THE_TIMER = (
+    "import signal\nsignal.setitimer = lambda *a: None\nsignal.signal = lambda *a: None\n" + SLOW_ON_ZERO
+)
+STOPS_THE_TIMER = """import signal
+def f(x):
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    while x == 0:
+        pass
+    return 2 * x
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "clock_holds"),
+    [(CATCHES_THE_ALARM, False), (REPLACES_THE_TIMER, True), (STOPS_THE_TIMER, False)],
+    ids=["catches-the-alarm", "replaces-the-timer", "stops-the-timer"],
+)
+def test_a_candidate_that_defeats_its_clock_only_loses_it(box: Sandbox, body: str, clock_holds: bool) -> None:
+    verdict = box.verify(body, CLOCKED, check_seconds=0.2)
+    if clock_holds:  # the timer was bound before the candidate loaded
+        assert verdict.error is None and verdict.results[0].timed_out and not verdict.results[0].passed
+    else:  # the wall (or CPU) limit still ends it, and nothing passes
+        assert verdict.error is not None and verdict.error.startswith("timed out") and not verdict.ok
