@@ -234,9 +234,8 @@ def decide(
 
 def _inputs(calls: Sequence[str], proposed: int) -> str:
     """``48 generated inputs``, with how many of them the model proposed when it proposed any."""
-    if not proposed:
-        return f"{len(calls)} generated inputs"
-    return f"{len(calls)} generated inputs ({proposed} proposed by the model)"
+    counted = f"{len(calls)} generated input{'s' if len(calls) != 1 else ''}"
+    return f"{counted} ({proposed} proposed by the model)" if proposed else counted
 
 
 def _in_words(outcome: str) -> str:

@@ -1,0 +1,110 @@
+"""The trust table of a HumanEval+ run (issue 15): the first pass against the answer given, from one run.
+
+    python benchmarks/trust.py benchmarks/runs/humanevalplus-1.5b-agree [--first 80]
+
+Every figure is read off the run's ``cascade.jsonl``; nothing is re-run. The first pass is the run's last
+``cumulative`` row (what the cascade answered before agreement, same layers and seeds); the answer given is
+the record itself. A false verification is an answer called verified that fails the HumanEval+ tests
+("plus") or the base tests. Ambiguous answers count as not solved; their precision is how often the answers
+the user would be shown hold one that passes the plus tests. Where the bench replayed the votes on the mutated
+inputs alone (``mutated_only``), that answer gets a row too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+
+def _p90(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))] if ordered else 0.0
+
+
+def _row(label: str, answers: Sequence[dict[str, Any]], ambiguous: int | str = "-") -> str:
+    verified = sum(1 for a in answers if a["verified"])
+    false_plus = sum(1 for a in answers if a["verified"] and a["plus"] is False)
+    false_base = sum(1 for a in answers if a["verified"] and a["base"] is False)
+    base = sum(1 for a in answers if a["base"])
+    plus = sum(1 for a in answers if a["plus"])
+    total = len(answers) or 1
+    return (
+        f"| {label} | {verified} | {false_plus} | {false_base} | {ambiguous} | {base} ({100 * base / total:.1f})"
+        f" | {plus} ({100 * plus / total:.1f}) |"
+    )
+
+
+def _cost(label: str, records: Sequence[dict[str, Any]]) -> str:
+    seconds = [float(r["seconds"]) for r in records]
+    samples = statistics.fmean(float(r["samples"]) for r in records) if records else 0.0
+    tokens = statistics.fmean(float(r["tokens"]) for r in records) if records else 0.0
+    median = statistics.median(seconds) if seconds else 0.0
+    return f"| {label} | {samples:.2f} | {tokens:.0f} | {median:.1f} / {_p90(seconds):.1f} |"
+
+
+def report(records: Sequence[dict[str, Any]]) -> str:
+    first_pass = [list(r["cumulative"].values())[-1] for r in records if r.get("cumulative")]
+    given = [{"verified": r["status"] == "verified", "base": r["base"], "plus": r["plus"]} for r in records]
+    ambiguous = [r for r in records if r.get("ambiguous")]
+    lines = [
+        "| answer | verified | false verif. (plus) | false verif. (base) | ambiguous | pass@1 base | pass@1 plus |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        _row("first pass wins (same run)", first_pass),
+        _row("agreement (the answer given)", given, len(ambiguous)),
+    ]
+    replayed = [r for r in records if r.get("mutated_only")]
+    if replayed:
+        answers = []
+        for record in records:
+            replay = record.get("mutated_only")
+            if replay is None:
+                answers.append(
+                    {"verified": record["status"] == "verified", "base": record["base"], "plus": record["plus"]}
+                )
+            else:
+                answers.append({"verified": not replay["ambiguous"], "base": replay["base"], "plus": replay["plus"]})
+        lines.append(
+            _row(
+                "agreement, mutated inputs only (replayed)",
+                answers,
+                sum(1 for r in replayed if r["mutated_only"]["ambiguous"]),
+            )
+        )
+    shown = sum(1 for r in ambiguous if r["ambiguous"].get("contains_right_answer"))
+    largest = sum(1 for r in ambiguous if r["ambiguous"].get("largest_right"))
+    lines += [
+        "",
+        f"Problems: {len(records)}. Ambiguous: {len(ambiguous)}; the answers shown held the right one in {shown},"
+        f" the largest group's was right in {largest}.",
+        "",
+        "| cost | samples / problem (mean) | tokens / problem (mean) | seconds p50 / p90 |",
+        "|---|---:|---:|---:|",
+        _cost("the whole solve (agreement included)", records),
+    ]
+    first_costs = [list(r["cumulative"].values())[-1] for r in records if r.get("cumulative")]
+    lines.append(_cost("up to the first pass", first_costs))
+    wrong = [r["task_id"] for r in records if r["status"] == "verified" and r["plus"] is False]
+    lines += ["", "False verifications (plus): " + (", ".join(wrong) or "none") + "."]
+    for record in records:
+        if record["status"] == "verified" and record["plus"] is False:
+            lines.append(f"- {record['task_id']}: {record.get('agreement') or record.get('layer')}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path, help="a run directory of ncpu bench humanevalplus (holds cascade.jsonl)")
+    parser.add_argument("--first", type=int, default=None, help="only the first N problems of the run")
+    args = parser.parse_args(argv)
+    path = args.run / "cascade.jsonl" if args.run.is_dir() else args.run
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    print(report(records[: args.first] if args.first else records))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
