@@ -192,7 +192,9 @@ def decide(
     count = len(passing)
     plural = "s" if count != 1 else ""
     if not calls:
-        return Decision(first, f"{count} passing candidate{plural}; no inputs could be generated to compare them")
+        if count == 1:
+            return Decision(first, "the only passing candidate; no inputs could be generated")
+        return Decision(first, f"{count} passing candidates; no inputs could be generated to compare them")
     comparable = [(member, observed) for member, verdict in passing if (observed := behaviour(verdict)) is not None]
     if not comparable:
         return Decision(first, f"{count} passing candidate{plural}, none of which ran the {_inputs(calls, proposed)}")

@@ -25,6 +25,7 @@ the docstring's end, where an example the user adds to settle an ambiguity goes.
 from __future__ import annotations
 
 import ast
+import copy
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -129,11 +130,20 @@ def _last_doctest_only(checks: Sequence[Check]) -> list[Check]:
 class _Site:
     """A check's call of the stub: which arguments are literals (by parameter index), and how to rewrite it."""
 
-    def __init__(self, call: ast.Call, literals: dict[int, Any], nodes: dict[int, ast.expr], setup: tuple[str, ...]):
+    def __init__(
+        self,
+        call: ast.Call,
+        literals: dict[int, Any],
+        nodes: dict[int, ast.expr],
+        setup: tuple[str, ...],
+        whole: ast.expr | None = None,
+    ):
         self.call = call
         self.literals = literals
         self.nodes = nodes
         self.setup = setup
+        self.whole = whole
+        """The expression around the call (``round(find_zero([1, 2]), 2)``), kept as written; ``None``: the call alone."""
 
     @classmethod
     def parse(cls, stub: Stub, signature: _Signature, check: Check) -> _Site | None:
@@ -143,19 +153,16 @@ class _Site:
             tree = ast.parse(check.call.strip(), mode="eval")
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
-        call = tree.body
+        whole: ast.expr | None = None
+        call: ast.expr = tree.body
+        if not (isinstance(call, ast.Call) and _calls_stub(stub, call)):
+            inner = [node for node in ast.walk(tree.body) if isinstance(node, ast.Call) and _calls_stub(stub, node)]
+            if len(inner) != 1:
+                return None
+            whole, call = tree.body, inner[0]  # the call inside ``round(...)``, ``sorted(...)``, ``len(...)``
         if not isinstance(call, ast.Call) or any(isinstance(arg, ast.Starred) for arg in call.args):
             return None
-        if stub.is_method:
-            if not (isinstance(call.func, ast.Attribute) and call.func.attr == stub.name):
-                return None
-            if not isinstance(call.func.value, ast.Name):
-                return None
-            offset = 1  # the receiver is ``self``
-        elif isinstance(call.func, ast.Name) and call.func.id == stub.name:
-            offset = 0
-        else:
-            return None
+        offset = 1 if stub.is_method else 0  # a method's receiver is ``self``
         nodes: dict[int, ast.expr] = {}
         for position, arg in enumerate(call.args):
             nodes[position + offset] = arg
@@ -171,9 +178,13 @@ class _Site:
                 literals[index] = ast.literal_eval(node)
             except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                 continue
-        if not literals or (offset == 0 and len(literals) == len(nodes)):
-            return None  # nothing to vary, or literal arguments only (``probe_calls`` has those)
-        return cls(call, literals, nodes, (*check.setup, check.call.strip()))
+        if not literals:
+            return None  # nothing to vary
+        if offset == 0 and len(literals) == len(nodes):
+            if whole is None:
+                return None  # literal arguments only: ``probe_calls`` has those
+            return cls(call, literals, nodes, tuple(check.setup), whole)  # no state to build: the example need not run
+        return cls(call, literals, nodes, (*check.setup, check.call.strip()), whole)
 
     def mutants(self) -> Iterator[dict[int, Any]]:
         """The literal arguments with one of them mutated, parameters taken in turn."""
@@ -192,7 +203,32 @@ class _Site:
             args=[_as_source(arg, replaced) for arg in self.call.args],
             keywords=[ast.keyword(arg=k.arg, value=_as_source(k.value, replaced)) for k in self.call.keywords],
         )
-        return ast.unparse(call)
+        if self.whole is None:
+            return ast.unparse(call)
+        return ast.unparse(_Replace(self.call, call).visit(copy.deepcopy(self.whole)))
+
+
+def _calls_stub(stub: Stub, call: ast.Call) -> bool:
+    """Whether ``call`` calls the stub: ``name(...)``, or ``receiver.name(...)`` on a name for a method."""
+    if stub.is_method:
+        return (
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr == stub.name
+            and isinstance(call.func.value, ast.Name)
+        )
+    return isinstance(call.func, ast.Name) and call.func.id == stub.name
+
+
+class _Replace(ast.NodeTransformer):
+    """Puts ``new`` where a deep copy of the tree has the node that dumps like ``old``."""
+
+    def __init__(self, old: ast.Call, new: ast.Call) -> None:
+        self.old, self.new = ast.dump(old), new
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        if ast.dump(node) == self.old:
+            return self.new
+        return self.generic_visit(node)
 
 
 def _as_source(node: ast.expr, replaced: dict[int, Any]) -> ast.expr:

@@ -208,3 +208,36 @@ def test_calls_with_literal_arguments_only_are_not_bound_probes_and_come_first()
     checks = extract_checks(COUNT_RUNS, stub)
     assert bound_probes(stub, checks) == []
     assert probes(stub, checks, 5) == [Probe(call) for call in probe_calls(stub, checks, 5)]
+
+
+FIND_ZERO = '''def find_zero(xs: list[int]) -> float:
+    """A zero of the polynomial with coefficients xs.
+
+    >>> round(find_zero([1, 2]), 2)  # f(x) = 1 + 2x
+    -0.5
+    >>> sorted([find_zero([-6, 11, -6, 1])])[0] > 0
+    True
+    """
+'''
+
+
+def test_a_call_inside_the_example_is_probed_inside_the_same_expression() -> None:
+    stub = find_stubs(FIND_ZERO)[0]
+    checks = extract_checks(FIND_ZERO, stub)
+    assert probe_calls(stub, checks) == []  # no example calls find_zero directly
+    found = probes(stub, checks)
+    assert found and all(probe.setup == () for probe in found)  # literal arguments: no state to build first
+    calls = [probe.call for probe in found]
+    assert calls[0] == "sorted([find_zero([])])[0] > 0"  # the docstring's last example, its wrapper as written
+    assert (
+        "sorted([find_zero([11, -6, 1])])[0] > 0" in calls
+        and "sorted([find_zero([-6, 11, -6, 1])])[0] > 0" not in calls
+    )
+    twice = '''def f(x: int) -> int:
+    """Twice.
+
+    >>> f(1) + f(1)
+    4
+    """
+'''
+    assert probes(find_stubs(twice)[0], extract_checks(twice, find_stubs(twice)[0])) == []  # which call to vary?
