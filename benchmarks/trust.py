@@ -58,15 +58,12 @@ def report(records: Sequence[dict[str, Any]]) -> str:
     ]
     replayed = [r for r in records if r.get("mutated_only")]
     if replayed:
-        answers = []
-        for record in records:
-            replay = record.get("mutated_only")
-            if replay is None:
-                answers.append(
-                    {"verified": record["status"] == "verified", "base": record["base"], "plus": record["plus"]}
-                )
-            else:
-                answers.append({"verified": not replay["ambiguous"], "base": replay["base"], "plus": replay["plus"]})
+        answers = [
+            answer
+            if (replay := record.get("mutated_only")) is None
+            else {"verified": not replay["ambiguous"], "base": replay["base"], "plus": replay["plus"]}
+            for answer, record in zip(given, records, strict=True)
+        ]
         lines.append(
             _row(
                 "agreement, mutated inputs only (replayed)",
@@ -85,8 +82,7 @@ def report(records: Sequence[dict[str, Any]]) -> str:
         "|---|---:|---:|---:|",
         _cost("the whole solve (agreement included)", records),
     ]
-    first_costs = [list(r["cumulative"].values())[-1] for r in records if r.get("cumulative")]
-    lines.append(_cost("up to the first pass", first_costs))
+    lines.append(_cost("up to the first pass", first_pass))
     wrong = [r["task_id"] for r in records if r["status"] == "verified" and r["plus"] is False]
     lines += ["", "False verifications (plus): " + (", ".join(wrong) or "none") + "."]
     for record in records:
