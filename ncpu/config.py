@@ -104,6 +104,11 @@ class Budget:
     ambiguity_margin: float = field(default=1.0, metadata={"check": _share})
     """The answer is *ambiguous* when the second largest group has at least this share of the largest's
     members (1.0: only a tie at the top)."""
+    unconfirmed_after: int = field(default=3, metadata=NOT_NEGATIVE)
+    """A body from a template or a blind sample that passes every check alone, none of them one of the
+    project's tests, is *unconfirmed* (offered, not stored as verified) once at least this many other bodies
+    the model wrote failed them (0: never). A couple of failures is an example doing its job; on HumanEval+
+    every lone pass came after 5 or more (``ncpu.cascade.cascade.GUESSING_LAYERS``)."""
 
 
 @dataclass(frozen=True, slots=True)

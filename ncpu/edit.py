@@ -19,11 +19,16 @@ def solution_note(layer: str | None, passed: int, total: int, verified: bool, ag
 
 
 def note_for(solution: Solution) -> str:
-    """The comment that marks ``solution``'s body in the source: verified and why, ambiguous and where, or not."""
+    """The comment that marks ``solution``'s body: verified and why, ambiguous and where, unconfirmed, or not."""
     if solution.status == "ambiguous" and solution.ambiguity is not None:
         return (
             f"# ncpu: AMBIGUOUS ({solution.layer}, {solution.checks_passed}/{solution.checks_total} checks passed; "
             f"the passing candidates disagree on {solution.ambiguity.call})"
+        )
+    if solution.status == "unconfirmed":
+        return (
+            f"# ncpu: UNCONFIRMED ({solution.layer}, {solution.checks_passed}/{solution.checks_total} checks passed; "
+            "no other candidate passed them)"
         )
     return solution_note(
         solution.layer, solution.checks_passed, solution.checks_total, solution.verified, solution.agreement

@@ -48,8 +48,9 @@ class ActionData:
     uri: str
     stub: str | None = None
     """The stub's qualified name (``None`` for ``solveFile``)."""
-    source: Literal["store", "cascade", "partial"] | None = None
-    """Where the body comes from: an edit from the store, a solve still to run, or an unverified partial."""
+    source: Literal["store", "cascade", "partial", "unconfirmed"] | None = None
+    """Where the body comes from: an edit from the store, a solve still to run, an unverified partial, or a
+    body that passed every check alone (``unconfirmed``)."""
     checks_passed: int | None = None
     checks_total: int | None = None
     """For a partial body: how many of the stub's checks it passed."""
@@ -168,7 +169,7 @@ class SolveSummary(TypedDict, total=False):
     message: str
     """One line for people."""
     evidence: str
-    """For ``verified``: why the body is trusted (``"3/3 checks; 4 of 5 passing candidates agree on 48
-    generated inputs"``)."""
+    """Why the body is trusted as far as it is (``"3/3 checks; 4 of 5 passing candidates agree on 48
+    generated inputs"``), for ``verified``, ``ambiguous`` and ``unconfirmed``."""
     ambiguity: AmbiguityWire
     """For ``ambiguous``: the input the passing candidates disagree on and each group's answer."""

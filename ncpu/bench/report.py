@@ -111,6 +111,13 @@ def ambiguity_lines(full: list[dict[str, Any]]) -> list[str]:
             f"Precision: the answers shown held the right one in {holds} of {len(asked)}; "
             f"the largest group's was right in {largest}."
         )
+    lone = [r["unconfirmed"] for r in full if r.get("unconfirmed")]
+    if lone:
+        right = sum(1 for u in lone if (u.get("plus") if u.get("plus") is not None else u.get("base")))
+        lines.append(
+            f"Unconfirmed (a guessing layer's body passed alone; counted as not solved above): {len(lone)}; "
+            f"the body offered was right in {right}."
+        )
     return lines
 
 

@@ -95,7 +95,7 @@ def _score_entry(scorer: Sandbox, problem: BenchProblem, bench: Problem, entry: 
 
 def chosen_entry(solution: Solution) -> TraceEntry | None:
     """The trace entry of the body the cascade chose among the passing ones (agreement), if it chose one."""
-    if solution.status not in ("verified", "ambiguous") or solution.body is None:
+    if solution.status not in ("verified", "ambiguous", "unconfirmed") or solution.body is None:
         return None
     return next((entry for entry in solution.trace if entry.body == solution.body), None)
 
@@ -149,6 +149,7 @@ def solve_one(engine: Engine, scorer: Sandbox, problem: BenchProblem, config: Ru
                 **spent,
             }
     ambiguous = solution.status == "ambiguous"
+    unsure = ambiguous or solution.status == "unconfirmed"
     return {
         "task_id": problem.task_id,
         "status": solution.status,
@@ -156,13 +157,17 @@ def solve_one(engine: Engine, scorer: Sandbox, problem: BenchProblem, config: Ru
         "checks": len(bench_problem.checks),
         "checks_passed": final.passed if final else 0,
         "verified": solution.verified,
-        # An ambiguous answer is a question to the user, not a solve: pass@1 counts it as not solved.
-        "base": final_score.base and not ambiguous,
-        "plus": (final_score.plus and not ambiguous) if final_score.plus is not None else None,
+        # An ambiguous answer is a question to the user, and an unconfirmed one is not offered as verified:
+        # pass@1 counts both as not solved (``unconfirmed`` keeps how its body scored).
+        "base": final_score.base and not unsure,
+        "plus": (final_score.plus and not unsure) if final_score.plus is not None else None,
         "false_verification": solution.verified and not final_score.base,
         "agreement": solution.agreement,
         "passing_bodies": sum(1 for e in solution.trace if e.total and e.passed == e.total),
         "ambiguous": _answers(scorer, problem, bench_problem, solution, config.plus) if ambiguous else None,
+        "unconfirmed": {"base": final_score.base, "plus": final_score.plus}
+        if solution.status == "unconfirmed"
+        else None,
         "detail": final_score.detail,
         "model": solution.model,
         "samples": solution.samples,

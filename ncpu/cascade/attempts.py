@@ -121,6 +121,10 @@ class SolveState:
         line.tokens += tokens
         line.seconds += seconds
 
+    def samples_in(self, layer: str) -> int:
+        """Generations charged to ``layer`` (all its models and temperatures)."""
+        return sum(line.samples for (name, _, _), line in self.ledger.items() if name == layer)
+
     def consider(self, candidate: Candidate, verdict: Verdict) -> None:
         """Remember the verdict, and the candidate if it is the best so far."""
         self.verdicts[candidate.body] = verdict

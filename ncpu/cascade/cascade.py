@@ -6,8 +6,10 @@ Each layer proposes candidates and one loop verifies them. After the first body 
 the cascade samples on until ``agreement_passes`` bodies pass (within ``agreement_share`` of the budget),
 runs them all on inputs generated from the examples, and offers the largest group of bodies that behave
 alike there; a tie at the top is *ambiguous*, and the input that separates the groups is the question for
-the user. Nothing the cascade does looks at anything but the problem (the module text, the stub and the
-checks extracted from what the user wrote): the generated inputs carry no expected values.
+the user. A body that a template or a blind sample found, passing the docstring's examples alone while the
+model's other candidates failed them, is *unconfirmed*: offered, never stored as verified. Nothing the cascade does looks at anything but
+the problem (the module text, the stub and the checks extracted from what the user wrote): the generated
+inputs carry no expected values.
 """
 
 from __future__ import annotations
@@ -426,9 +428,30 @@ class Cascade:
         decision = decide(passing, calls, self.settings.budget.ambiguity_margin, state.proposed_inputs)
         candidate, verdict = next((c, v) for c, v in state.passing if c.body == decision.chosen.body)
         if decision.ambiguity is None:
-            return self._verified(problem, state, candidate, verdict, decision.agreement)
+            if not self._lone_guess(problem, state, candidate):
+                return self._verified(problem, state, candidate, verdict, decision.agreement)
+            others = _other_candidates(state, candidate)
+            message = (
+                f"unconfirmed ({candidate.layer}): {verdict.summary()}, but none of the {others} other "
+                f"candidate{'s' if others != 1 else ''} did"
+            )
+            return _answer("unconfirmed", problem, state, candidate, verdict, message, decision.agreement)
         message = f"ambiguous: the passing candidates disagree on {decision.ambiguity.question()}"
         return _answer("ambiguous", problem, state, candidate, verdict, message, decision.agreement, decision.ambiguity)
+
+    def _lone_guess(self, problem: Problem, state: SolveState, candidate: Candidate) -> bool:
+        """Whether the one passing body is a guess that only the docstring's examples back (``unconfirmed``).
+
+        A body from one of ``GUESSING_LAYERS`` that passed alone after ``unconfirmed_after`` of the model's
+        bodies failed, when no check is one of the project's own tests: a test the user wrote in ``tests/``
+        is the spec the product verifies against, where a docstring's one or two examples only illustrate.
+        """
+        wanted = self.settings.budget.unconfirmed_after
+        if not wanted or len(state.passing) > 1 or candidate.layer not in GUESSING_LAYERS:
+            return False
+        if any(check.origin == "workspace_test" for check in problem.checks):
+            return False
+        return _other_candidates(state, candidate) >= wanted
 
     # -- one candidate -----------------------------------------------------------------------
 
@@ -589,7 +612,7 @@ def _answer(
     agreement: str = "",
     ambiguity: Ambiguity | None = None,
 ) -> Solution:
-    """A solution that offers ``candidate``'s body (verified, ambiguous or partial), with the solve's costs."""
+    """A solution that offers ``candidate``'s body (verified, ambiguous, unconfirmed, partial), with its costs."""
     return Solution(
         status=status,
         key=problem.key,
@@ -603,6 +626,28 @@ def _answer(
         ambiguity=ambiguity,
         **_costs(state),
     )
+
+
+GUESSING_LAYERS = frozenset({"library", "template", "best_of_n"})
+"""Layers whose body matches the examples without being the model's own reading of the stub: a template or
+a stored program that fits them, or a sample drawn blind at a temperature. Alone among failures, such a
+pass may be luck (``unconfirmed``). Greedy, escalation and retry (the model's correction against the
+check that failed) are the model's deliberate answers.
+
+On HumanEval+ (the 0.5B ladder and the 1.5B, ``benchmarks/RESULTS.md``), 14 bodies passed alone among 5
+or more failures: the 10 from these layers were right in 2, the 4 from retry or escalation in 3. Those
+checks were docstring examples only; in real projects (tests/data/projects/inventory, the repo benchmark)
+the lone best-of-N passes also passed the project's own tests, and were right."""
+
+
+def _other_candidates(state: SolveState, passing: Candidate) -> int:
+    """How many bodies the model wrote besides ``passing`` (the proposals of inputs are not bodies).
+
+    With one passing body and others written, those others all failed the checks: a lone pass
+    (``Cascade._lone_guess``).
+    """
+    written = state.samples - state.samples_in("inputs")
+    return max(0, written - (1 if passing.model is not None else 0))
 
 
 def _close(samples: Iterator[Any]) -> None:

@@ -7,10 +7,15 @@ from typing import Literal
 
 from ncpu.sandbox.verdict import Verdict
 
-SolveStatus = Literal["verified", "ambiguous", "partial", "no_checks", "unverified", "failed", "cancelled"]
+SolveStatus = Literal[
+    "verified", "ambiguous", "unconfirmed", "partial", "no_checks", "unverified", "failed", "cancelled"
+]
 """- ``verified``: the body passed every check (only these are stored and offered as solutions).
 - ``ambiguous``: bodies that pass every check disagree on a generated input about as often as they agree;
   ``ambiguity`` says where, and what each group answers. ``body`` is the largest group's, never stored.
+- ``unconfirmed``: a template's or a sample's body passed every check (the docstring's examples; none of
+  the project's tests) and was the only one: the model's other candidates failed them, so nothing agrees
+  with it (such lone passes are right far less often). Offered, never stored.
 - ``partial``: the best candidate passed some checks ("3 of 4 checks passed"); never stored.
 - ``no_checks``: the stub has no examples; ``body`` is ``None`` unless unverified bodies were asked for.
 - ``unverified``: a greedy body for a stub without checks, offered only when asked for.
@@ -147,7 +152,7 @@ class Solution:
 
         ``"3/3 checks; 4 of 5 passing candidates agree on 48 generated inputs"``.
         """
-        if self.status not in ("verified", "ambiguous") or self.verdict is None:
+        if self.status not in ("verified", "ambiguous", "unconfirmed") or self.verdict is None:
             return ""
         checks = f"{self.verdict.passed}/{self.verdict.total} checks"
         return f"{checks}; {self.agreement}" if self.agreement else checks

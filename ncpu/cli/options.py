@@ -69,6 +69,13 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
         help="calls the model is asked to propose for comparing the passing bodies (default 0: mutated inputs only; try 6)",
     )
     group.add_argument(
+        "--unconfirmed-after",
+        type=int,
+        metavar="N",
+        help="a template's or sample's body that passes alone after N of the model's bodies failed is "
+        "unconfirmed, not verified (default 3; 0: never)",
+    )
+    group.add_argument(
         "--budget",
         metavar="SPEC",
         help="per-stub budget in one option, e.g. samples=24,tokens=12000,seconds=300 "
@@ -132,6 +139,7 @@ _CHECKED_OPTIONS = {
     "max_tokens": (Budget, "max_tokens"),
     "agreement_passes": (Budget, "agreement_passes"),
     "proposed_inputs": (Budget, "proposed_inputs"),
+    "unconfirmed_after": (Budget, "unconfirmed_after"),
     "threads": (ModelSettings, "n_threads"),
     "request_timeout": (ModelSettings, "request_timeout"),
     "concurrency": (Settings, "concurrency"),
@@ -194,6 +202,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
                 ("max_tokens", args.max_tokens),
                 ("agreement_passes", args.agreement_passes),
                 ("proposed_inputs", args.proposed_inputs),
+                ("unconfirmed_after", args.unconfirmed_after),
             )
             if value is not None
         },

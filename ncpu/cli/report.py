@@ -74,6 +74,8 @@ def summary_table(outcomes: list[StubOutcome], errors: list[str]) -> Table:
         table.add_row(f"  by {layer}", str(count))
     if statuses["ambiguous"]:
         table.add_row("ambiguous (candidates disagree)", str(statuses["ambiguous"]))
+    if statuses["unconfirmed"]:
+        table.add_row("unconfirmed (passed alone)", str(statuses["unconfirmed"]))
     table.add_row("partial (not verified)", str(statuses["partial"]))
     table.add_row("no checks", str(statuses["no_checks"] + statuses["unverified"]))
     table.add_row("failed", str(statuses["failed"]))

@@ -40,6 +40,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also apply bodies whose passing candidates disagree on a generated input (the largest group's)",
     )
+    parser.add_argument(
+        "--accept-unconfirmed",
+        action="store_true",
+        help="also apply bodies that passed alone where the model's other candidates failed (unconfirmed)",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="write a machine-readable report")
     parser.add_argument("--workspace", type=Path, help="root to search for tests (default: current dir)")
     parser.add_argument(
@@ -102,13 +107,14 @@ def _warn_if_broken(path: Path, source: str) -> None:
         note(f"{path}: cannot be parsed ({type(exc).__name__}: nested too deeply?); its stubs may be skipped")
 
 
-def _apply(item: _FileWork, solved: list[tuple[Problem, Solution]], accept_ambiguous: bool = False) -> str:
+def _apply(item: _FileWork, solved: list[tuple[Problem, Solution]], accepted: tuple[str, ...] = ()) -> str:
     """The file's text with every verified (or explicitly unverified) body spliced in, last stub first.
 
-    With ``accept_ambiguous``, ambiguous ones too (the largest group's body, marked so).
+    ``accepted`` adds statuses asked for: ``ambiguous`` (the largest group's body) and ``unconfirmed``, each
+    marked so.
     """
     text = item.source
-    applied = ("verified", "unverified", "ambiguous") if accept_ambiguous else ("verified", "unverified")
+    applied = ("verified", "unverified", *accepted)
     for problem, solution in sorted(solved, key=lambda pair: -pair[0].stub.replace_span.start_byte):
         if solution.body is None or solution.status not in applied:
             continue
@@ -173,12 +179,14 @@ def run(args: argparse.Namespace) -> int:
                             note(f"{item.path}:{problem.stub.line} {name}: {solution.status} - {solution.message}")
                         if solution.ambiguity is not None:
                             _ask(f"{item.path}:{problem.stub.line} {name}", solution.ambiguity, args.accept_ambiguous)
+                        elif solution.status == "unconfirmed":
+                            _unconfirmed(f"{item.path}:{problem.stub.line} {name}", solution, args.accept_unconfirmed)
                     solved = _checked_together(engine, item, solved, workspace, settings.python)
                     outcomes[-len(solved) :] = [
                         dataclasses.replace(outcome, solution=solution)
                         for outcome, (_, solution) in zip(outcomes[-len(solved) :], solved, strict=True)
                     ]
-                    _emit(item, solved, args.write, errors, args.accept_ambiguous)
+                    _emit(item, solved, args.write, errors, _accepted(args))
     err.print(summary_table(outcomes, errors))
     write_json(args.json, outcomes, errors)
     unsolved = any(not o.solution.verified for o in outcomes)
@@ -281,10 +289,25 @@ def _ask(where: str, ambiguity: Ambiguity, accepted: bool) -> None:
     note("\n".join(lines).rstrip("\n"))
 
 
+def _unconfirmed(where: str, solution: Solution, accepted: bool) -> None:
+    """Why a body that passed every check is not called verified, and what would settle it."""
+    # Off a terminal the stub's status line has just said the message.
+    lines = [f"{where}: {solution.message}"] if err.is_terminal else [f"{where}:"]
+    lines.append("  an example of a case the docstring leaves open would confirm it or rule it out")
+    if not accepted:
+        lines.append("  (nothing is applied for it; --accept-unconfirmed applies it, marked UNCONFIRMED)")
+    note("\n".join(lines))
+
+
+def _accepted(args: argparse.Namespace) -> tuple[str, ...]:
+    """The statuses beyond verified that ``--accept-ambiguous`` and ``--accept-unconfirmed`` let be applied."""
+    return ("ambiguous",) * args.accept_ambiguous + ("unconfirmed",) * args.accept_unconfirmed
+
+
 def _emit(
-    item: _FileWork, solved: list[tuple[Problem, Solution]], write: bool, errors: list[str], accept_ambiguous: bool
+    item: _FileWork, solved: list[tuple[Problem, Solution]], write: bool, errors: list[str], accepted: tuple[str, ...]
 ) -> None:
-    new_text = _apply(item, solved, accept_ambiguous)
+    new_text = _apply(item, solved, accepted)
     if new_text == item.source:
         return
     if write:

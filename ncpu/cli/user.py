@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         note("add the example you mean to the docstring and solve again:")
         for answer in solution.ambiguity.answers:
             note("\n".join("    " + line for line in answer.example.splitlines()))
+    elif solution.status == "unconfirmed":
+        note("no other candidate passed the examples: one more example of a case they leave open would settle it")
     elif solution.verified and solution.agreement:
         note(f"evidence: {solution.evidence}")
     return 0 if solution.verified else 1

@@ -61,11 +61,14 @@ def stub_actions(
             continue
         partial = kept if partials else None
         if partial is not None:
+            unconfirmed = partial.status == "unconfirmed"
+            passed = f"{partial.checks_passed} of {partial.checks_total} checks passed"
             actions.append(
                 types.CodeAction(
                     title=(
-                        f"Insert UNVERIFIED body for {stub.name} "
-                        f"({partial.checks_passed} of {partial.checks_total} checks passed)"
+                        f"Insert UNCONFIRMED body for {stub.name} ({passed}; no other candidate passed them)"
+                        if unconfirmed
+                        else f"Insert UNVERIFIED body for {stub.name} ({passed})"
                     ),
                     kind=UNVERIFIED_KIND,
                     edit=body_edit(document, stub, partial),
@@ -73,7 +76,7 @@ def stub_actions(
                         action="insertUnverified",
                         uri=document.uri,
                         stub=stub.qualified_name,
-                        source="partial",
+                        source="unconfirmed" if unconfirmed else "partial",
                         checks_passed=partial.checks_passed,
                         checks_total=partial.checks_total,
                     ).to_wire(),

@@ -164,6 +164,12 @@ async def solve_stub(
     elif solution.status == "partial":
         ls.partials.keep(uri, name, problem.key, solution)
         ls.tell(f"ncpu: {name}: {solution.message}; an unverified body is offered as a separate action")
+    elif solution.status == "unconfirmed":
+        ls.partials.keep(uri, name, problem.key, solution)
+        ls.tell(
+            f"ncpu: {name}: {solution.message}; it is offered as a separate action "
+            "(an example of a case the docstring leaves open would settle it)"
+        )
     elif solution.ambiguity is not None:
         # Nothing is inserted: the user picks the behaviour meant ("Add example"), and the solve runs again.
         ls.partials.keep(uri, name, problem.key, solution)

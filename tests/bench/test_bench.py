@@ -249,3 +249,32 @@ def test_the_replay_counts_a_body_written_again_as_the_cascade_does() -> None:
         assert replayed.decision.agreement.startswith("2 of 3 passing candidates agree")
         alone = mutated_only(sandbox, problem, Solution(status="verified", key="k", body=hasty, votes=((hasty, 0.0),)))
         assert alone is None  # one distinct body: nothing to replay
+
+
+def test_an_unconfirmed_solve_is_not_solved_and_keeps_how_its_body_scored(tmp_path: Path) -> None:
+    import dataclasses
+
+    from ncpu.backends.fake import ScriptedBackend
+    from ncpu.bench import runner
+    from ncpu.bench.datasets import BenchProblem
+    from ncpu.bench.report import ambiguity_lines
+    from ncpu.config import Budget, Settings
+    from ncpu.engine import Engine
+    from ncpu.store import Store
+
+    prompt = 'def double(x: int) -> int:\n    """Twice x.\n\n    >>> double(2)\n    4\n    """\n'
+    right = "def double(x):\n    return 2 * x\n"
+    wrong = [f"def double(x):\n    return x + {n}\n" for n in (1, 3, 4, 5)]
+    test = "def check(candidate):\n    assert candidate(5) == 10\n"
+    problem = BenchProblem("T/1", prompt, "double", test, "    return 2 * x\n")
+    settings = Settings(layers=("best_of_n",), budget=dataclasses.replace(Budget(), max_samples=8))
+    backend = ScriptedBackend({"*": [*wrong[:3], right, wrong[3]]})
+    with Sandbox() as scorer, Engine(settings, store=Store.open(tmp_path / "s"), backends=[backend]) as engine:
+        config = runner.RunConfig("t", ("best_of_n",), tmp_path / "r", False)
+        record = runner.solve_one(engine, scorer, problem, config)
+    assert record["status"] == "unconfirmed" and not record["verified"] and not record["false_verification"]
+    assert record["base"] is False and record["unconfirmed"] == {"base": True, "plus": None}
+    assert ambiguity_lines([record])[-1] == (
+        "Unconfirmed (a guessing layer's body passed alone; counted as not solved above): 1; "
+        "the body offered was right in 1."
+    )

@@ -180,3 +180,24 @@ def test_bounds_come_from_the_settings_and_say_which_option(
 ) -> None:
     assert main(["solve", str(tmp_path), *option]) == 2
     assert capsys.readouterr().err.strip() == f"ncpu: {message}"
+
+
+def test_an_unconfirmed_body_is_written_only_when_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # best-of-N's fourth sample is the first to pass, and agreement's samples (the last body, again) fail.
+    wrong = [f"def mul(a, b):\n    return a * b + {n}\n" for n in range(1, 5)]
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"mul": [*wrong[:3], "def mul(a, b):\n    return a * b\n", wrong[3]]}))
+    target = tmp_path / "mod.py"
+    stub = STUB.split("\n\n\n")[0] + "\n"
+    target.write_text(stub)
+    options = ["--backend", "fake", "--model", str(script), "--layers", "store,best_of_n", "--write"]
+    report = tmp_path / "r.json"
+    code = main(["solve", str(target), *options, "--store", str(tmp_path / "s1"), "--json", str(report)])
+    assert code == 1 and target.read_text() == stub
+    said = capsys.readouterr().err
+    assert "unconfirmed (best_of_n): 1 of 1 checks passed, but none of the" in said and "--accept-unconfirmed" in said
+    assert json.loads(report.read_text())["stubs"][0]["status"] == "unconfirmed"
+    code = main(["solve", str(target), *options, "--store", str(tmp_path / "s2"), "--accept-unconfirmed"])
+    written = target.read_text()
+    assert code == 1 and "# ncpu: UNCONFIRMED (best_of_n, 1/1 checks passed; " in written
+    assert "return a * b\n" in written

@@ -97,6 +97,25 @@ local ok, err = pcall(function()
       say('answers: ' .. table.concat(titles, ' | '))
       done(actions[1])
     end)
+  elseif test.command == 'insert_unconfirmed' then
+    -- A body that passed alone: :NcpuSolve inserts nothing and says so; the code action inserts it.
+    vim.cmd('NcpuSolve')
+    wait('the unconfirmed notice', 30000, function()
+      for _, message in ipairs(notified) do
+        if message:find('Insert UNCONFIRMED body', 1, true) then
+          return true
+        end
+      end
+      return false
+    end)
+    say('buffer unchanged: ' .. tostring(text():find('ncpu:', 1, true) == nil))
+    vim.lsp.buf.code_action({
+      context = { diagnostics = {}, only = { require('ncpu').kinds.insert_unverified } },
+      filter = function(action)
+        return action.kind == require('ncpu').kinds.insert_unverified
+      end,
+      apply = true,
+    })
   else
     vim.cmd(test.command)
   end

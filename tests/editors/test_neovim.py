@@ -183,6 +183,26 @@ def test_an_ambiguous_solve_is_settled_with_ncpu_add_example(tmp_path: Path) -> 
     _doctest(stub, 2)
 
 
+SHOUT = '''def shout(text: str) -> str:
+    """Shout it.
+
+    >>> shout("hi")
+    'HI!'
+    """
+'''
+RIGHT_SHOUT = "def shout(text):\n    return text.upper() + '!'\n"
+WRONG_SHOUTS = [f"def shout(text):\n    return text.upper() + {'!' * n!r}\n" for n in (0, 2, 3, 4, 5, 6)]
+
+
+def test_an_unconfirmed_solve_inserts_nothing_until_its_code_action_is_chosen(tmp_path: Path) -> None:
+    """Greedy and its retries fail, one best-of-N sample passes alone: the notice, then the action inserts it."""
+    script = {"shout": [*WRONG_SHOUTS[:5], RIGHT_SHOUT, WRONG_SHOUTS[5]]}
+    stub, transcript = _solve_in_nvim(tmp_path, SHOUT, script, "insert_unconfirmed", "text.upper() + '!'")
+    assert "unconfirmed (best_of_n): 1 of 1 checks passed, but none of the" in transcript, transcript
+    assert "buffer unchanged: true" in transcript, transcript
+    assert "# ncpu: UNCONFIRMED (best_of_n, 1/1 checks passed; no other candidate passed them)" in stub.read_text()
+
+
 # :checkhealth ncpu runs `ncpu doctor --json` with the client's command. A fake doctor stands in for it.
 
 DOCTOR_REPORT = {

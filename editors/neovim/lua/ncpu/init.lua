@@ -128,6 +128,12 @@ local function run_action(client, bufnr, action)
           .. '; choose the answer you mean with :NcpuAddExample',
         vim.log.levels.WARN
       )
+    elseif type(result) == 'table' and result.status == 'unconfirmed' then
+      vim.notify(
+        'ncpu: ' .. tostring(result.message)
+          .. '; nothing was inserted (the "Insert UNCONFIRMED body" code action inserts it)',
+        vim.log.levels.WARN
+      )
     end
   end)
 end
