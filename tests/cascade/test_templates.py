@@ -20,7 +20,9 @@ def _program(name: str, params: tuple[str, ...], body: str) -> str:
     return f"def {name}({', '.join(params)}):\n    {body}"
 
 
-def _top(params: list[str], *pairs: tuple[str, str], budget: float = 0.3) -> str:
+def _top(params: list[str], *pairs: tuple[str, str], budget: float = 2.0) -> str:
+    # A generous budget: these tests are about which body the search finds, and in the whole suite on 2
+    # cores 0.3 s once found nothing (the search stops as soon as it has its answer).
     bodies = template_bodies(params, _checks(*pairs), time_budget_s=budget)
     assert bodies, "no body offered"
     return bodies[0]
@@ -62,9 +64,7 @@ def test_filtered_sum_and_parameter_bound() -> None:
     pairs = [("f([1, 2, 3, 4])", "6"), ("f([5, 7])", "0"), ("f([2])", "2")]
     assert _top(["xs"], *pairs) == "return sum([x for x in xs if x % 2 == 0])\n"
     above = [("above([1, 5, 3], 2)", "[5, 3]"), ("above([4, 0, 7], 3)", "[4, 7]"), ("above([0, 9], 10)", "[]")]
-    # A generous budget: under load (a type checker beside the suite) 0.3 s found nothing once.
-    bound = _top(["xs", "t"], *above, ("above([2, 8, 1], 1)", "[2, 8]"), budget=2.0)
-    assert bound == "return [x for x in xs if x > t]\n"
+    assert _top(["xs", "t"], *above, ("above([2, 8, 1], 1)", "[2, 8]")) == "return [x for x in xs if x > t]\n"
 
 
 def test_loop_variable_avoids_parameter_names() -> None:
