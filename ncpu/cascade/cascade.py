@@ -428,9 +428,9 @@ class Cascade:
         decision = decide(passing, calls, self.settings.budget.ambiguity_margin, state.proposed_inputs)
         candidate, verdict = next((c, v) for c, v in state.passing if c.body == decision.chosen.body)
         if decision.ambiguity is None:
-            if not self._lone_guess(problem, state, candidate):
+            others = self._lone_guess(problem, state, candidate)
+            if not others:
                 return self._verified(problem, state, candidate, verdict, decision.agreement)
-            others = _other_candidates(state, candidate)
             message = (
                 f"unconfirmed ({candidate.layer}): {verdict.summary()}, but none of the {others} other "
                 f"candidate{'s' if others != 1 else ''} did"
@@ -439,8 +439,8 @@ class Cascade:
         message = f"ambiguous: the passing candidates disagree on {decision.ambiguity.question()}"
         return _answer("ambiguous", problem, state, candidate, verdict, message, decision.agreement, decision.ambiguity)
 
-    def _lone_guess(self, problem: Problem, state: SolveState, candidate: Candidate) -> bool:
-        """Whether the one passing body is a guess that only the docstring's examples back (``unconfirmed``).
+    def _lone_guess(self, problem: Problem, state: SolveState, candidate: Candidate) -> int:
+        """The model's failed bodies, when the one passing body is a guess only examples back; else 0.
 
         A body from one of ``GUESSING_LAYERS`` that passed alone after ``unconfirmed_after`` of the model's
         bodies failed, when no check is one of the project's own tests: a test the user wrote in ``tests/``
@@ -448,10 +448,11 @@ class Cascade:
         """
         wanted = self.settings.budget.unconfirmed_after
         if not wanted or len(state.passing) > 1 or candidate.layer not in GUESSING_LAYERS:
-            return False
+            return 0
         if any(check.origin == "workspace_test" for check in problem.checks):
-            return False
-        return _other_candidates(state, candidate) >= wanted
+            return 0
+        others = _other_candidates(state, candidate)
+        return others if others >= wanted else 0
 
     # -- one candidate -----------------------------------------------------------------------
 

@@ -43,6 +43,18 @@ vim.api.nvim_create_autocmd('User', {
   end,
 })
 
+---Wait until a notification containing `needle` has arrived.
+local function wait_notified(what, needle)
+  wait(what, 30000, function()
+    for _, message in ipairs(notified) do
+      if message:find(needle, 1, true) then
+        return true
+      end
+    end
+    return false
+  end)
+end
+
 local function text()
   return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
 end
@@ -81,14 +93,7 @@ local ok, err = pcall(function()
     -- An ambiguous solve: :NcpuSolve says the question; :NcpuAddExample's choice (the first answer here,
     -- where a user picks in vim.ui.select) adds the doctest and solves again.
     vim.cmd('NcpuSolve')
-    wait('the question', 30000, function()
-      for _, message in ipairs(notified) do
-        if message:find(':NcpuAddExample', 1, true) then
-          return true
-        end
-      end
-      return false
-    end)
+    wait_notified('the question', ':NcpuAddExample')
     require('ncpu').add_example(0, function(actions, done)
       local titles = {}
       for _, action in ipairs(actions) do
@@ -100,14 +105,7 @@ local ok, err = pcall(function()
   elseif test.command == 'insert_unconfirmed' then
     -- A body that passed alone: :NcpuSolve inserts nothing and says so; the code action inserts it.
     vim.cmd('NcpuSolve')
-    wait('the unconfirmed notice', 30000, function()
-      for _, message in ipairs(notified) do
-        if message:find('Insert UNCONFIRMED body', 1, true) then
-          return true
-        end
-      end
-      return false
-    end)
+    wait_notified('the unconfirmed notice', 'Insert UNCONFIRMED body')
     say('buffer unchanged: ' .. tostring(text():find('ncpu:', 1, true) == nil))
     vim.lsp.buf.code_action({
       context = { diagnostics = {}, only = { require('ncpu').kinds.insert_unverified } },
