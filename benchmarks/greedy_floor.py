@@ -34,8 +34,9 @@ from ncpu.bench.datasets import BenchProblem, load_humanevalplus  # noqa: E402
 from ncpu.bench.report import read_records  # noqa: E402
 from ncpu.bench.runner import finished_tasks  # noqa: E402
 from ncpu.bench.scoring import score  # noqa: E402
+from ncpu.cascade.context import code_context  # noqa: E402
 from ncpu.cascade.parse import extract_body  # noqa: E402
-from ncpu.cascade.prompts import build_request, stub_text  # noqa: E402
+from ncpu.cascade.prompts import INSTRUCTION, build_request, stub_text  # noqa: E402
 from ncpu.config import ModelSettings, SandboxLimits  # noqa: E402
 from ncpu.models import EMBEDDED_DEFAULT, ensure_model  # noqa: E402
 from ncpu.problem import Problem  # noqa: E402
@@ -106,6 +107,27 @@ def _evalplus_prefilled(problem: Problem) -> GenerationRequest:
     )
 
 
+def _stub_signature(problem: Problem) -> str:
+    """The stub with its docstring left out (the answer's prefix carries it), dedented to column 0."""
+    stub = problem.stub
+    if stub.docstring_span is None:
+        return stub_text(problem)
+    data = problem.source.encode()
+    start = data.rfind(b"\n", 0, stub.function_span.start_byte) + 1
+    head = data[start : stub.docstring_span.start_byte].decode(errors="replace").rstrip()
+    lines = head.splitlines()
+    margin = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
+    body_indent = stub.indent[margin:] or "    "
+    return "\n".join(line[margin:] for line in lines) + f"\n{body_indent}...\n"
+
+
+def _stub_once(problem: Problem) -> GenerationRequest:
+    """Our prompt with the stub's docstring shown once, in the prefilled answer, not also in the question."""
+    request = _ours(problem)
+    prompt = f"{INSTRUCTION}\n```python\n{code_context(problem, _stub_signature(problem))}```"
+    return dataclasses.replace(request, messages=(ChatMessage("user", prompt),))
+
+
 def _ours_whole(problem: Problem) -> GenerationRequest:
     """Our prompt, but the model writes the whole function (nothing prefilled)."""
     request = _ours(problem)
@@ -117,6 +139,7 @@ VARIANTS: dict[str, Callable[[Problem], GenerationRequest]] = {
     "ours_qwen_system": _ours_qwen_system,
     "ours_expert_system": _ours_expert_system,
     "ours_whole": _ours_whole,
+    "stub_once": _stub_once,
     "evalplus": _evalplus,
     "evalplus_prefilled": _evalplus_prefilled,
 }
