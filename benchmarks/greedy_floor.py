@@ -34,9 +34,8 @@ from ncpu.bench.datasets import BenchProblem, load_humanevalplus  # noqa: E402
 from ncpu.bench.report import read_records  # noqa: E402
 from ncpu.bench.runner import finished_tasks  # noqa: E402
 from ncpu.bench.scoring import score  # noqa: E402
-from ncpu.cascade.context import code_context  # noqa: E402
 from ncpu.cascade.parse import extract_body  # noqa: E402
-from ncpu.cascade.prompts import INSTRUCTION, build_request, stub_text  # noqa: E402
+from ncpu.cascade.prompts import build_request, question, stub_text  # noqa: E402
 from ncpu.config import ModelSettings, SandboxLimits  # noqa: E402
 from ncpu.models import EMBEDDED_DEFAULT, ensure_model  # noqa: E402
 from ncpu.problem import Problem  # noqa: E402
@@ -108,24 +107,17 @@ def _evalplus_prefilled(problem: Problem) -> GenerationRequest:
 
 
 def _stub_signature(problem: Problem) -> str:
-    """The stub with its docstring left out (the answer's prefix carries it), dedented to column 0."""
+    """The stub with its docstring left out (the answer's prefix carries it) and ``...`` for a body."""
     stub = problem.stub
     if stub.docstring_span is None:
         return stub_text(problem)
-    data = problem.source.encode()
-    start = data.rfind(b"\n", 0, stub.function_span.start_byte) + 1
-    head = data[start : stub.docstring_span.start_byte].decode(errors="replace").rstrip()
-    lines = head.splitlines()
-    margin = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
-    body_indent = stub.indent[margin:] or "    "
-    return "\n".join(line[margin:] for line in lines) + f"\n{body_indent}...\n"
+    return stub_text(problem, stub.docstring_span.start_byte) + "    ...\n"  # stub_text dedents to column 0
 
 
 def _stub_once(problem: Problem) -> GenerationRequest:
     """Our prompt with the stub's docstring shown once, in the prefilled answer, not also in the question."""
     request = _ours(problem)
-    prompt = f"{INSTRUCTION}\n```python\n{code_context(problem, _stub_signature(problem))}```"
-    return dataclasses.replace(request, messages=(ChatMessage("user", prompt),))
+    return dataclasses.replace(request, messages=(ChatMessage("user", question(problem, _stub_signature(problem))),))
 
 
 def _ours_whole(problem: Problem) -> GenerationRequest:

@@ -76,20 +76,25 @@ class Feedback:
         return f"On the example `{example}` it returned {actual} instead."
 
 
-def stub_text(problem: Problem) -> str:
-    """The stub as written (decorators, signature, docstring), dedented to column 0."""
+def stub_text(problem: Problem, end_byte: int | None = None) -> str:
+    """The stub as written (decorators, signature, docstring), dedented to column 0.
+
+    ``end_byte`` ends it earlier (the docstring's start: the signature alone).
+    """
     data = problem.source.encode()
     stub = problem.stub
     start = data.rfind(b"\n", 0, stub.function_span.start_byte) + 1
-    head = data[start : stub.replace_span.start_byte].decode(errors="replace").rstrip()
+    end = stub.replace_span.start_byte if end_byte is None else end_byte
+    head = data[start:end].decode(errors="replace").rstrip()
     lines = head.splitlines()
     margin = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
     dedented = [line[margin:] if line[:margin].strip() == "" else line.lstrip() for line in lines]
     return "\n".join(dedented) + "\n"
 
 
-def _code_block(problem: Problem) -> str:
-    return code_context(problem, stub_text(problem))
+def question(problem: Problem, shown_stub: str) -> str:
+    """The instruction and the module around the stub, with ``shown_stub`` in the stub's place."""
+    return f"{INSTRUCTION}\n```python\n{code_context(problem, shown_stub)}```"
 
 
 def build_request(
@@ -103,7 +108,7 @@ def build_request(
 ) -> GenerationRequest:
     """A chat request whose answer is prefilled with the stub, so the model writes the body."""
     stub = stub_text(problem)
-    prompt = f"{INSTRUCTION}\n```python\n{_code_block(problem)}```"
+    prompt = question(problem, stub)
     if feedback is not None:
         prompt += (
             "\n\nA previous attempt had this body:\n```python\n"
