@@ -7,6 +7,11 @@ the time to a verified answer over the problems that got one, the time the unsol
 of the per-problem times, and pass@1 on the base and plus tests with the number verified. Times are the
 cascade's own ``seconds`` (generation and verification, the model already loaded). Percentiles are the
 nearest rank. The runs are compared on the problems they all finished.
+
+"Shown" is the time until the editor holds a body, over the verified answers: the first passing body is
+shown while agreement runs (``server.first_pass``), so that is when it passed, else when the answer came.
+Runs that record it (``first_shown_seconds``) give it directly; for older runs it is read off the first
+pass's trace entry (the record's last ``cumulative`` row, when verified), marked "(trace)".
 """
 
 from __future__ import annotations
@@ -34,25 +39,40 @@ def _spread(values: list[float]) -> str:
     return f"{percentile(values, 0.5):.1f} / {percentile(values, 0.9):.1f} / {max(values):.1f}"
 
 
+def shown_at(record: dict[str, Any]) -> tuple[float, bool]:
+    """Seconds until a verified answer's body was first in the editor, and whether the run recorded it."""
+    if "first_shown_seconds" in record:
+        first = record["first_shown_seconds"]
+        return (float(first) if first is not None else float(record["seconds"])), True
+    rows = list((record.get("cumulative") or {}).values())
+    if rows and rows[-1].get("verified"):
+        return min(float(rows[-1]["seconds"]), float(record["seconds"])), False
+    return float(record["seconds"]), False
+
+
 def table(runs: list[Path]) -> str:
     loaded = {run: load(run) for run in runs}
     common = set.intersection(*(set(records) for records in loaded.values()))
     lines = [
         f"{len(common)} problems finished by every run; seconds per problem, p50 / p90 / max",
         "",
-        "| run | all problems | verified | unsolved | total (min) | pass@1 base | pass@1 plus | verified |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| run | all problems | verified | shown (verified) | unsolved | total (min) | pass@1 base | pass@1 plus"
+        " | verified |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run, by_task in loaded.items():
         records = [by_task[task] for task in sorted(common)]
         seconds = [float(r["seconds"]) for r in records]
         verified = [float(r["seconds"]) for r in records if r["verified"]]
         unsolved = [float(r["seconds"]) for r in records if not r["verified"]]
+        shown = [shown_at(r) for r in records if r["verified"]]
+        derived = " (trace)" if shown and not all(recorded for _, recorded in shown) else ""
         base = sum(bool(r["base"]) for r in records)
         plus = sum(bool(r["plus"]) for r in records)
         n = len(records)
         lines.append(
-            f"| {run.name} | {_spread(seconds)} | {_spread(verified)} | {_spread(unsolved)} | {sum(seconds) / 60:.1f} "
+            f"| {run.name} | {_spread(seconds)} | {_spread(verified)} | {_spread([t for t, _ in shown])}{derived} "
+            f"| {_spread(unsolved)} | {sum(seconds) / 60:.1f} "
             f"| {100 * base / n:.1f} | {100 * plus / n:.1f} | {len(verified)} |"
         )
     return "\n".join(lines)

@@ -19,11 +19,16 @@ def solution_note(layer: str | None, passed: int, total: int, verified: bool, ag
 
 
 def note_for(solution: Solution) -> str:
-    """The comment that marks ``solution``'s body: verified and why, ambiguous and where, unconfirmed, or not."""
+    """The comment that marks ``solution``'s body: verified and why, checking, ambiguous, unconfirmed, or not."""
     if solution.status == "ambiguous" and solution.ambiguity is not None:
         return (
             f"# ncpu: AMBIGUOUS ({solution.layer}, {solution.checks_passed}/{solution.checks_total} checks passed; "
             f"the passing candidates disagree on {solution.ambiguity.call})"
+        )
+    if solution.status == "checking":
+        return (
+            f"# ncpu: checking ({solution.layer}, {solution.checks_passed}/{solution.checks_total} checks passed; "
+            "comparing it with more candidates)"
         )
     if solution.status == "unconfirmed":
         return (

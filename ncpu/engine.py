@@ -115,9 +115,17 @@ class Engine:
         )
 
     def solve(
-        self, problem: Problem, *, cancel: CancelToken | None = None, on_event: EventCallback | None = None
+        self,
+        problem: Problem,
+        *,
+        cancel: CancelToken | None = None,
+        on_event: EventCallback | None = None,
+        on_first_pass: Callable[[Solution], None] | None = None,
     ) -> Solution:
-        """Run the cascade (blocking). Backend failures come back as a ``failed`` solution with the reason."""
+        """Run the cascade (blocking). Backend failures come back as a ``failed`` solution with the reason.
+
+        ``on_first_pass``: see ``Cascade.solve`` (the first passing body, while agreement looks for more).
+        """
         tiers = [
             ModelTier(tier.label, functools.partial(self._backend_for, place, tier, on_event))
             for place, tier in enumerate(self._ladder)
@@ -130,7 +138,7 @@ class Engine:
         try:
             with notices.listening(_notice_events(on_event)):
                 return Cascade(self.settings, sandbox, self.store, tiers).solve(
-                    problem, cancel=cancel, on_event=on_event
+                    problem, cancel=cancel, on_event=on_event, on_first_pass=on_first_pass
                 )
         except BackendError as exc:
             return Solution(status="failed", key=problem.key, message=str(exc))

@@ -31,6 +31,9 @@ class ServerConfig:
     settings: Settings = field(default_factory=Settings)
     idle_unload_seconds: float = field(default=600.0, metadata=NOT_NEGATIVE)
     """Free the model after this long without a solve (0 keeps it loaded)."""
+    show_first_pass: bool = True
+    """Insert the first body that passes every check at once, marked ``# ncpu: checking``, while more
+    candidates are compared with it; the answer that follows confirms it, replaces it, or takes it back."""
 
     def to_settings(self) -> Settings:
         """The engine's settings."""
@@ -106,6 +109,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("storePath", "settings.store_path", user_path=True),
     Setting("offerUnverified", "settings.offer_unverified"),
     Setting("idleUnloadSeconds", "idle_unload_seconds"),
+    Setting("showFirstPass", "show_first_pass"),
 )
 """Every key the server reads, in the order the editors list them."""
 

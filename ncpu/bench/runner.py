@@ -124,7 +124,8 @@ def solve_one(engine: Engine, scorer: Sandbox, problem: BenchProblem, config: Ru
         return {"task_id": problem.task_id, "status": "no_stub", "base": False, "plus": False}
     bench_problem = Problem.from_source(problem.prompt, stub)
     started = time.monotonic()
-    solution: Solution = engine.solve(bench_problem)
+    shown: list[float] = []  # when the first passing body was handed over (what an editor shows at once)
+    solution: Solution = engine.solve(bench_problem, on_first_pass=lambda _: shown.append(time.monotonic() - started))
     elapsed = time.monotonic() - started
     final = chosen_entry(solution) or answer_for(solution.trace, config.layers)
     final_score = _score_entry(scorer, problem, bench_problem, final, config.plus)
@@ -173,6 +174,8 @@ def solve_one(engine: Engine, scorer: Sandbox, problem: BenchProblem, config: Ru
         "samples": solution.samples,
         "tokens": solution.tokens,
         "seconds": round(elapsed, 2),
+        # Seconds to the body an editor shows while agreement runs (``null``: none was shown before the answer).
+        "first_shown_seconds": round(shown[0], 2) if shown else None,
         "cumulative": cumulative,
         "mutated_only": _mutated_only(engine, scorer, problem, bench_problem, solution, config.plus),
         "body": final.body if final else None,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ncpu.cascade.probes import Probe
-from ncpu.cascade.solution import LayerEvent, LayerSpend, TraceEntry
+from ncpu.cascade.solution import LayerEvent, LayerSpend, Solution, TraceEntry
 from ncpu.config import Budget
 from ncpu.sandbox.verdict import Verdict
 from ncpu.store import Attempt
@@ -41,6 +41,8 @@ class SolveState:
 
     budget: Budget
     on_event: Callable[[LayerEvent], None] | None = None
+    on_first_pass: Callable[[Solution], None] | None = None
+    """Given the first passing body (status ``checking``) when agreement starts sampling for more."""
     started: float = field(default_factory=time.monotonic)
     samples: int = 0
     tokens: int = 0

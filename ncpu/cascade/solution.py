@@ -8,7 +8,7 @@ from typing import Literal
 from ncpu.sandbox.verdict import Verdict
 
 SolveStatus = Literal[
-    "verified", "ambiguous", "unconfirmed", "partial", "no_checks", "unverified", "failed", "cancelled"
+    "verified", "ambiguous", "unconfirmed", "partial", "no_checks", "unverified", "failed", "cancelled", "checking"
 ]
 """- ``verified``: the body passed every check (only these are stored and offered as solutions).
 - ``ambiguous``: bodies that pass every check disagree on a generated input about as often as they agree;
@@ -21,6 +21,9 @@ SolveStatus = Literal[
 - ``unverified``: a greedy body for a stub without checks, offered only when asked for.
 - ``failed``: nothing usable came out (no candidate passed a single check, or the model is missing).
 - ``cancelled``: the user stopped the solve.
+- ``checking``: never returned; handed to ``on_first_pass`` alone. The first body that passed every check,
+  offered at once while agreement samples more candidates to compare it with (the answer that follows
+  confirms it, replaces it with the largest group's body, or withdraws it as ambiguous or unconfirmed).
 """
 
 LAYERS: tuple[str, ...] = ("store", "library", "template", "greedy", "retry", "best_of_n", "escalate")

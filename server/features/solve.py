@@ -4,12 +4,15 @@ The engine runs in a worker thread with its own ``CancelToken``: ``$/cancelReque
 (``ncpu.solve`` and ``ncpu.solveFile`` alike) and ``window/workDoneProgress/cancel`` both set it. Each
 layer and step goes out twice: as ``$/progress`` text and as the structured ``ncpu/status``. When the
 solve ends, the stub is looked up again in the document's current text, so edits made meanwhile are
-kept: the body lands where the stub is now, or not at all.
+kept: the body lands where the stub is now, or not at all. The first passing body may already be in the
+document, marked "checking", while agreement runs (``server.first_pass``); the answer then settles it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -19,6 +22,7 @@ from lsprotocol import types
 
 from ncpu.cancel import Cancelled, CancelToken
 from ncpu.cascade.solution import Ambiguity, LayerEvent, Solution
+from server import first_pass
 from server.contract import SOLVE_COMMAND, SOLVE_FILE_COMMAND, AmbiguityWire, AnswerWire, SolveSummary
 from server.edits import body_edit
 from server.features.diagnostics import publish
@@ -66,7 +70,13 @@ class _Progress:
             self.ls.work_done_progress.tokens.pop(self.token, None)
 
 
-async def _run_engine(ls: NcpuServer, problem: Problem, cancel: CancelToken, report: Callable[[str], None]) -> Solution:
+async def _run_engine(
+    ls: NcpuServer,
+    problem: Problem,
+    cancel: CancelToken,
+    report: Callable[[str], None],
+    on_first_pass: Callable[[Solution], None] | None = None,
+) -> Solution:
     """Solve in a worker thread, reporting each event as progress text and as ``ncpu/status``."""
     loop = asyncio.get_running_loop()
     solve_id = ls.status.begin(problem.stub.qualified_name)
@@ -80,7 +90,9 @@ async def _run_engine(ls: NcpuServer, problem: Problem, cancel: CancelToken, rep
 
     try:
         engine = ls.engine
-        solution = await asyncio.to_thread(engine.solve, problem, cancel=cancel, on_event=on_event)
+        solution = await asyncio.to_thread(
+            engine.solve, problem, cancel=cancel, on_event=on_event, on_first_pass=on_first_pass
+        )
         if solution.status == "failed" and engine.model_state.startswith("error"):
             error = solution.message  # the model could not be had: the editor shows an error until fixed
         return solution
@@ -115,6 +127,49 @@ async def _apply(ls: NcpuServer, uri: str, name: str, key: str, solution: Soluti
     return ""
 
 
+class _FirstPass:
+    """The first passing body of one solve, shown while agreement runs (``server.first_pass``), if enabled.
+
+    ``settle`` is called once, when the solve ends however it ends; a body the worker hands over after that
+    (a cancelled solve still running) is not shown, so none is left marked "checking".
+    """
+
+    def __init__(self, ls: NcpuServer, uri: str, name: str, key: str) -> None:
+        self.ls = ls
+        self.uri = uri
+        self.name = name
+        self.key = key
+        self.loop = asyncio.get_running_loop()
+        self.showing: concurrent.futures.Future[first_pass.Shown | None] | None = None
+        self.settled = False
+        self.lock = threading.Lock()
+        self.callback = self._show if ls.config.show_first_pass else None
+        """For ``Engine.solve``'s ``on_first_pass`` (called from the worker thread)."""
+
+    def _show(self, checking: Solution) -> None:
+        with self.lock:
+            if self.settled or self.loop.is_closed():
+                return
+            self.showing = asyncio.run_coroutine_threadsafe(
+                first_pass.show(self.ls, self.uri, self.name, self.key, checking), self.loop
+            )
+
+    async def settle(self, answer: Solution) -> str | None:
+        """``None`` if nothing was shown; else settle it: what went wrong, or an empty string."""
+        with self.lock:
+            self.settled, showing = True, self.showing
+        if showing is None:
+            return None
+        try:
+            shown = await asyncio.wrap_future(showing)
+        except Exception as exc:  # the edit could not be sent: nothing is in the document
+            self.ls.log(f"{self.name}: the first passing body was not shown: {exc}", types.MessageType.Warning)
+            return None
+        if shown is None:
+            return None
+        return await first_pass.settle(self.ls, shown, answer)
+
+
 def _cancel_on_request_cancel(ls: NcpuServer) -> CancelToken:
     """A token set when the client cancels the ``workspace/executeCommand`` request being served."""
     cancel = CancelToken()
@@ -142,18 +197,37 @@ async def solve_stub(
     problem = entry.problem(stub)
     if cancel is None:
         cancel = progress.cancel if progress is not None else CancelToken()
+    shown = _FirstPass(ls, uri, name, problem.key)
     ls.last_solve = time.monotonic()
-    if progress is None:
-        async with _Progress(ls, f"ncpu: solving {stub.name}", cancel) as own:
-            solution = await _run_engine(ls, problem, cancel, own.report)
-    else:
-        solution = await _run_engine(ls, problem, cancel, lambda m: progress.report(f"{stub.name}: {m}"))
+    try:
+        if progress is None:
+            async with _Progress(ls, f"ncpu: solving {stub.name}", cancel) as own:
+                solution = await _run_engine(ls, problem, cancel, own.report, shown.callback)
+        else:
+            solution = await _run_engine(
+                ls, problem, cancel, lambda m: progress.report(f"{stub.name}: {m}"), shown.callback
+            )
+    except (
+        asyncio.CancelledError,
+        Exception,
+    ):  # the request was cancelled, or the engine failed: a shown body goes back
+        await shown.settle(Solution(status="cancelled", key=problem.key, message="cancelled"))
+        raise
     ls.last_solve = time.monotonic()
     summary: SolveSummary = {"status": solution.status, "layer": solution.layer, "message": solution.message}
     if solution.evidence:
         summary["evidence"] = solution.evidence
     if solution.ambiguity is not None:
         summary["ambiguity"] = ambiguity_wire(solution.ambiguity)
+    settled = await shown.settle(solution)
+    if settled is not None:  # the first passing body was shown: it is now the answer's, or the stub again
+        if settled:
+            ls.tell(f"ncpu: {settled}", types.MessageType.Warning)
+            if solution.verified:
+                summary["status"], summary["message"] = "not_applied", settled
+        if solution.verified:
+            ls.log(f"{name}: {solution.message} ({solution.samples} samples, {solution.seconds:.1f} s)")
+            return summary
     if solution.status in ("verified", "unverified") and solution.body is not None:
         problem_now = await _apply(ls, uri, name, problem.key, solution)
         if problem_now:

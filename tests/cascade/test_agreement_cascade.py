@@ -11,8 +11,9 @@ from pathlib import Path
 
 from extraction import extract_checks, find_stubs
 from ncpu.backends.fake import ScriptedBackend
+from ncpu.cascade.solution import Solution
 from ncpu.config import Budget, Settings
-from ncpu.edit import add_example
+from ncpu.edit import add_example, note_for
 from ncpu.engine import Engine
 from ncpu.problem import Problem
 from ncpu.sandbox import Sandbox
@@ -233,3 +234,40 @@ def test_one_slow_input_costs_that_input_not_the_comparison(store_dir: Path, san
     assert solution.status == "verified" and solution.body is not None and "range(1, k + 1)" in solution.body
     assert solution.agreement.startswith("2 of 3 passing candidates agree on ")
     assert "more timed out)" in solution.agreement
+
+
+def test_the_first_pass_is_handed_over_before_agreement_samples(store_dir: Path, sandbox: Sandbox) -> None:
+    engine, backend = _engine(store_dir, sandbox, [HASTY, CAREFUL])
+    handed: list[tuple[Solution, int]] = []
+    solution = engine.solve(_problem(), on_first_pass=lambda s: handed.append((s, len(backend.requests))))
+    [(checking, requests_then)] = handed
+    assert (
+        checking.status == "checking"
+        and not checking.verified
+        and checking.body is not None
+        and "runs += a != b" in checking.body
+    )
+    assert checking.layer == "greedy" and checking.evidence == "" and checking.checks_passed == 1
+    assert requests_then == 1  # the greedy only: agreement's samples came after
+    assert note_for(checking).startswith("# ncpu: checking (greedy, 1/1 checks passed; comparing it with more")
+    assert solution.status == "verified" and "enumerate" in (solution.body or "")  # the answer moved on
+
+
+def test_nothing_is_handed_over_without_agreement_or_for_a_store_hit(store_dir: Path, sandbox: Sandbox) -> None:
+    handed: list[Solution] = []
+    alone, _ = _engine(store_dir / "alone", sandbox, [CAREFUL], agreement_passes=1)
+    assert alone.solve(_problem(), on_first_pass=handed.append).status == "verified"
+    engine, _ = _engine(store_dir, sandbox, [CAREFUL])
+    engine.solve(_problem())
+    again, _ = _engine(store_dir, sandbox, [HASTY])
+    assert again.solve(_problem(), on_first_pass=handed.append).layer == "store"
+    assert handed == []
+
+
+def test_a_failing_first_pass_callback_does_not_fail_the_solve(store_dir: Path, sandbox: Sandbox) -> None:
+    engine, _ = _engine(store_dir, sandbox, [CAREFUL])
+
+    def broken(_: Solution) -> None:
+        raise RuntimeError("editor gone")
+
+    assert engine.solve(_problem(), on_first_pass=broken).status == "verified"

@@ -89,3 +89,13 @@ def test_a_lone_pass_of_the_projects_own_tests_is_verified(store_dir: Path, sand
     engine, solution = _solve(store_dir, sandbox, [*WRONG[:3], RIGHT, WRONG[3]], ("store", "best_of_n"), tested)
     assert solution.status == "verified" and solution.layer == "best_of_n"
     assert engine.store is not None and engine.store.get(solution.key) is not None
+
+
+def test_a_likely_lone_guess_is_not_shown_before_agreement(store_dir: Path, sandbox: Sandbox) -> None:
+    """The editor shows the first pass while agreement runs, but not one that would be taken back."""
+    backend = ScriptedBackend({"*": [*WRONG[:3], RIGHT, WRONG[3]]})
+    settings = Settings(layers=("store", "best_of_n"))
+    engine = Engine(settings, store=Store.open(store_dir), sandbox=sandbox, backends=[backend])
+    handed: list[Solution] = []
+    solution = engine.solve(Problem.from_source(SOURCE, find_stubs(SOURCE)[0]), on_first_pass=handed.append)
+    assert solution.status == "unconfirmed" and handed == []

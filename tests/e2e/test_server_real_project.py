@@ -17,7 +17,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from ncpu.models import embedded_model_available
-from tests.server.conftest import _parse_code_actions_like_editors_do, apply_text_edit, code_action_params
+from tests.server.conftest import Buffers, _parse_code_actions_like_editors_do, code_action_params
 
 INVENTORY = Path(__file__).resolve().parents[1] / "data" / "projects" / "inventory"
 
@@ -34,13 +34,7 @@ async def project_client(lsp_client: LanguageClient, tmp_path: Path):
     for path in (tmp_path, project, *project.rglob("*")):
         path.chmod(0o755 if path.is_dir() else 0o644)  # as root, candidates run as nobody
     lsp_client.project = project  # type: ignore[attr-defined]
-    lsp_client.applied_edits = []  # type: ignore[attr-defined]
-
-    @lsp_client.feature(types.WORKSPACE_APPLY_EDIT)
-    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-        lsp_client.applied_edits.append(params)  # type: ignore[attr-defined]
-        return types.ApplyWorkspaceEditResult(applied=True)
-
+    lsp_client.buffers = Buffers(lsp_client)  # type: ignore[attr-defined]  # applies edits, as editors do
     _parse_code_actions_like_editors_do(lsp_client)
     settings = {"storePath": str(tmp_path / "store"), "maxSeconds": 300}
     await lsp_client.initialize_session(
@@ -60,10 +54,8 @@ async def test_a_method_stub_in_a_package_is_solved_through_the_server(project_c
     project: Path = project_client.project  # type: ignore[attr-defined]
     path = project / "inventory" / "core.py"
     text = path.read_text()
-    uri = path.as_uri()
-    project_client.text_document_did_open(
-        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
-    )
+    buffers: Buffers = project_client.buffers  # type: ignore[attr-defined]
+    uri = buffers.open(path, text)
     line = next(i for i, row in enumerate(text.splitlines()) if "def total_value_cents" in row)
     actions = await project_client.text_document_code_action_async(code_action_params(uri, line))
     assert actions and isinstance(actions[0], types.CodeAction) and actions[0].command is not None, actions
@@ -72,7 +64,7 @@ async def test_a_method_stub_in_a_package_is_solved_through_the_server(project_c
         types.ExecuteCommandParams(command=command.command, arguments=command.arguments)
     )
     assert result["status"] == "verified", result
-    change = project_client.applied_edits[0].edit.document_changes[0]  # type: ignore[attr-defined]
-    edited = apply_text_edit(text, change.edits[0])
+    edited = buffers.texts[uri]
+    assert "# ncpu: checking" not in edited, edited
     body = edited.split("def total_value_cents", 1)[1].split("def low_stock", 1)[0]
     assert "NotImplementedError" not in body and "return" in body, edited

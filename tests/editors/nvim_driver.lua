@@ -1,6 +1,7 @@
 -- Drives a headless Neovim for tests/editors/test_neovim.py; exits 0 on success, 1 (cquit) on failure.
 -- Expects the stub buffer to be current and vim.g.ncpu_test = { command = 'NcpuSolve', expect = '...', line = N,
--- log = path }: puts the cursor on `line`, runs `command`, waits for `expect` in the buffer, writes it.
+-- log = path }: puts the cursor on `line`, runs `command`, waits for `expect` in the buffer (and for a body shown
+-- while checking to be settled), writes it.
 -- `command = 'code_action'` goes through Neovim's own code-action path (what `gra` does): it requests
 -- textDocument/codeAction and applies the one of kind refactor.rewrite.ncpu.solve. `command = 'add_example'` runs
 -- :NcpuSolve on a stub whose passing candidates disagree, then settles it with require('ncpu').add_example.
@@ -117,8 +118,15 @@ local ok, err = pcall(function()
   else
     vim.cmd(test.command)
   end
+  -- The first passing body may be shown while agreement runs ("# ncpu: checking"); the answer settles it.
+  local shown = false
   wait('the body in the buffer', 30000, function()
-    return text():find(test.expect, 1, true) ~= nil
+    local now = text()
+    if not shown and now:find('# ncpu: checking', 1, true) then
+      shown = true
+      say('checking body shown')
+    end
+    return now:find(test.expect, 1, true) ~= nil and not now:find('# ncpu: checking', 1, true)
   end)
   vim.cmd('write')
   wait('the status to go back to idle', 10000, function()

@@ -60,7 +60,7 @@ def _lua(value: object) -> str:
 
 
 def _solve_in_nvim(
-    tmp_path: Path, source: str, completions: dict[str, list[str]], command: str, expect: str
+    tmp_path: Path, source: str, completions: dict[str, object], command: str, expect: str
 ) -> tuple[Path, str]:
     """Open `source` in headless Neovim with the plugin and the fake backend, run `command`.
 
@@ -143,8 +143,13 @@ def test_solve_with_cascade_code_action(tmp_path: Path) -> None:
 
 
 def test_ncpu_solve_at_cursor(tmp_path: Path) -> None:
-    stub, _ = _solve_in_nvim(tmp_path, STUB, {"add": [WRONG, RIGHT]}, "NcpuSolve", "return a + b")
-    assert "return a + b" in stub.read_text()
+    # 0.3 s a sample: the first passing body (the retry's) is in the buffer while agreement samples two more.
+    script = {"add": [WRONG, RIGHT], "__delay__": 0.3}
+    stub, transcript = _solve_in_nvim(tmp_path, STUB, script, "NcpuSolve", "return a + b")
+    assert "checking body shown" in transcript, transcript
+    solved = stub.read_text()
+    assert "return a + b" in solved and "# ncpu: verified (retry, 2/2 checks passed; 3 of 3" in solved, solved
+    assert "# ncpu: checking" not in solved, solved
     _doctest(stub, 2)
 
 

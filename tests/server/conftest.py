@@ -41,7 +41,15 @@ def workspace(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path) -> dict[str, Any]:
     script = write_script(tmp_path / "script.json", {"greet": [WRONG, RIGHT], "*": [RIGHT]})
-    return {"backend": "fake", "modelPath": str(script), "storePath": str(tmp_path / "store"), "escalate": False}
+    # The first passing body is shown while agreement runs only to clients that apply edits and report them
+    # (``Buffers``, ``tests/server/test_first_pass.py``); this client records edits without applying them.
+    return {
+        "backend": "fake",
+        "modelPath": str(script),
+        "storePath": str(tmp_path / "store"),
+        "escalate": False,
+        "showFirstPass": False,
+    }
 
 
 @pytest.fixture
@@ -146,3 +154,52 @@ def edit_of(params: types.ApplyWorkspaceEditParams) -> types.TextEdit:
     edit = change.edits[0]
     assert isinstance(edit, types.TextEdit)
     return edit
+
+
+class Buffers:
+    """What an editor does with ``workspace/applyEdit``: apply it to the open text and report the change.
+
+    Documents opened through ``open`` are tracked; an edit for another version than the current one is
+    refused, as VS Code and Neovim refuse it. Every applied edit is kept in ``applied`` too.
+    """
+
+    def __init__(self, client: LanguageClient) -> None:
+        self.client = client
+        self.texts: dict[str, str] = {}
+        self.versions: dict[str, int] = {}
+        self.applied: list[types.ApplyWorkspaceEditParams] = []
+
+        @client.feature(types.WORKSPACE_APPLY_EDIT)
+        def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+            return self.apply(params)
+
+    def open(self, path: Path, text: str) -> str:
+        """Write and open ``path`` with ``text``; its URI."""
+        uri = open_document(self.client, path, text)
+        self.texts[uri], self.versions[uri] = text, 1
+        return uri
+
+    def apply(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        for change in params.edit.document_changes or []:
+            assert isinstance(change, types.TextDocumentEdit)
+            uri, version = change.text_document.uri, change.text_document.version
+            if uri not in self.texts or (version is not None and version != self.versions[uri]):
+                return types.ApplyWorkspaceEditResult(applied=False, failure_reason="the document changed")
+            text = self.texts[uri]
+            for edit in sorted(change.edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+                assert isinstance(edit, types.TextEdit)
+                text = apply_text_edit(text, edit)
+            self.change(uri, text)
+        self.applied.append(params)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    def change(self, uri: str, text: str) -> None:
+        """Replace the whole text, as the user typing would, and report it."""
+        self.texts[uri] = text
+        self.versions[uri] += 1
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )

@@ -30,7 +30,13 @@ def settings(tmp_path: Path) -> dict[str, Any]:
     # The first solve: greedy CAREFUL, then agreement's two samples, HASTY and RAISING: three passing bodies,
     # three answers on count_runs([]), a tie. The second solve (with the added example) gets CAREFUL again.
     script = write_script(tmp_path / "script.json", {"count_runs": [CAREFUL, HASTY, RAISING, CAREFUL]})
-    return {"backend": "fake", "modelPath": str(script), "storePath": str(tmp_path / "store"), "escalate": False}
+    return {
+        "backend": "fake",
+        "modelPath": str(script),
+        "storePath": str(tmp_path / "store"),
+        "escalate": False,
+        "showFirstPass": False,
+    }
 
 
 async def _diagnostic(client: LanguageClient, uri: str, code: str) -> types.Diagnostic | None:

@@ -32,7 +32,12 @@ async def test_cancel_request_answers_at_once_and_stops_the_work(tmp_path: Path,
 
     await client.start_io(sys.executable, "-m", "server")
     try:
-        settings = {"backend": "fake", "modelPath": str(script), "storePath": str(tmp_path / "store")}
+        settings = {
+            "backend": "fake",
+            "modelPath": str(script),
+            "storePath": str(tmp_path / "store"),
+            "showFirstPass": False,
+        }
         await client.initialize_async(
             types.InitializeParams(capabilities=types.ClientCapabilities(), initialization_options=settings)
         )

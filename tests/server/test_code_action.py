@@ -83,7 +83,13 @@ async def test_a_store_hit_and_a_partial_body_say_where_they_come_from(
     }
     # A model that gets one example of two right: the partial body is offered under its own kind.
     half = write_script(tmp_path / "half.json", {"*": ["def greet(name):\n    return 'Hello, Ann!'\n"]})
-    settings = {"backend": "fake", "modelPath": str(half), "storePath": str(tmp_path / "half-store"), "escalate": False}
+    settings = {
+        "backend": "fake",
+        "modelPath": str(half),
+        "storePath": str(tmp_path / "half-store"),
+        "escalate": False,
+        "showFirstPass": False,
+    }
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"ncpu": settings}))
     third = open_document(client, workspace / "third.py", STUB)
     answer = await client.workspace_execute_command_async(

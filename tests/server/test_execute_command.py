@@ -47,7 +47,12 @@ async def _start_slow_solve(
 ) -> tuple[str, asyncio.Future[Any]]:
     """Reconfigure to a slow scripted model, open the stub and start solving it; return (uri, pending)."""
     slow = write_script(tmp_path / "slow.json", {"*": [completion], "__delay__": delay})
-    settings = {"backend": "fake", "modelPath": str(slow), "storePath": str(tmp_path / "slow-store")}
+    settings = {
+        "backend": "fake",
+        "modelPath": str(slow),
+        "storePath": str(tmp_path / "slow-store"),
+        "showFirstPass": False,
+    }
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"ncpu": settings}))
     uri = open_document(client, workspace / "mod.py", STUB)
     params = types.ExecuteCommandParams(command="ncpu.solve", arguments=[uri, "greet", 1])

@@ -38,6 +38,7 @@ def settings(tmp_path: Path, crash_file: Path, monkeypatch: pytest.MonkeyPatch) 
         "modelHost": "process",
         "storePath": str(tmp_path / "store"),
         "escalate": False,
+        "showFirstPass": False,
     }
 
 

@@ -28,7 +28,13 @@ def settings(tmp_path: Path) -> dict[str, Any]:
     # Greedy and its four retries fail; best-of-N's first sample passes; agreement's samples (the last body,
     # again) fail: a sample that passed alone.
     script = write_script(tmp_path / "script.json", {"shout": [*WRONG[:5], RIGHT, WRONG[5]]})
-    return {"backend": "fake", "modelPath": str(script), "storePath": str(tmp_path / "store"), "escalate": False}
+    return {
+        "backend": "fake",
+        "modelPath": str(script),
+        "storePath": str(tmp_path / "store"),
+        "escalate": False,
+        "showFirstPass": False,
+    }
 
 
 async def test_a_lone_sample_is_offered_as_unconfirmed_not_inserted(client: LanguageClient, workspace: Path) -> None:

@@ -23,6 +23,7 @@
 ---@field storePath? string Store directory; unset uses the user cache directory.
 ---@field offerUnverified? boolean Offer marked unverified bodies for stubs without examples (default false).
 ---@field idleUnloadSeconds? number Free the model after this long without a solve; 0 keeps it (default 600).
+---@field showFirstPass? boolean Insert the first passing body at once, marked '# ncpu: checking', while more candidates are compared (default true).
 ---@field gpuLayers? integer llama_cpp: layers offloaded to the GPU; unset: all when llama.cpp has GPU support; -1 all.
 ---@field cpuSafe? boolean llama_cpp: no repacked weight layouts or AMX kernels; slower, runs on every CPU (default false).
 ---@field modelHost? string 'process' (its own process), 'inline', or 'auto' (default; process for native backends).

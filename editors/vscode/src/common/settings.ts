@@ -33,6 +33,7 @@ export interface ServerSettings {
     gpuLayers?: number;
     cpuSafe?: boolean;
     modelHost?: string;
+    showFirstPass?: boolean;
 }
 
 /** Keys of the `ncpu` section that the server reads; the others (`python`, `trace`) stay in the client. */
@@ -59,6 +60,7 @@ export const SERVER_KEYS: readonly (keyof ServerSettings)[] = [
     'gpuLayers',
     'cpuSafe',
     'modelHost',
+    'showFirstPass',
 ];
 
 const PATH_KEYS: ReadonlySet<string> = new Set(['modelPath', 'storePath', 'projectPython']);

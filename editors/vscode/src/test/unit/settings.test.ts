@@ -87,6 +87,7 @@ describe('serverSettings', () => {
                 'offerUnverified',
                 'projectPython',
                 'requestTimeout',
+                'showFirstPass',
                 'storePath',
                 'unsafeSandbox',
                 'wallSeconds',
