@@ -33,22 +33,39 @@ SYNC_SECONDS = 2.0
 late by default); a document that does not hold it by then is taken to have been edited."""
 
 
+SETTLE_TRIES = 3
+"""Times the settling edit is sent: an editor refuses (VS Code) or drops (Neovim) an edit made against a
+version the user has typed past, so the shown body is found again and the edit sent again."""
+
+
 @dataclass(frozen=True)
 class Shown:
-    """A checking body in the document: the text put there, and what it replaced."""
+    """A checking body in the document: the text put there, and what it replaced.
+
+    Texts are kept with LF line ends; documents are searched with theirs made so too (an editor writes a
+    CRLF file's ends into what it inserts), and line and column are the same either way.
+    """
 
     uri: str
     name: str
+    key: str
+    """The problem's key when it was solved."""
     inserted: str
     original: str
     """The stub's placeholder text the body replaced (empty where the body went after the docstring)."""
+    header: str
+    """The function's text before the body: its signature and docstring, which the answer was verified for."""
     stub: Stub
     source: str
     """The document's text the stub was found in (the answer's body is laid out against it)."""
 
 
 async def show(ls: NcpuServer, uri: str, name: str, key: str, solution: Solution) -> Shown | None:
-    """Insert the checking ``solution`` in place of the stub, if the stub is still as it was solved."""
+    """Insert the checking ``solution`` in place of the stub, if the stub is still as it was solved.
+
+    ``None`` unless the client reports the body in the document (an editor may drop an edit made against a
+    version the user typed past): then nothing was shown, and the answer is inserted as usual.
+    """
     document = ls.open_document(uri)
     if document is None or solution.body is None:
         return None
@@ -57,34 +74,51 @@ async def show(ls: NcpuServer, uri: str, name: str, key: str, solution: Solution
         return None
     source = document.source
     span, text = replacement(source, stub, solution.body, note_for(solution))
-    original = source.encode()[span.start_byte : span.end_byte].decode()
+    data = source.encode()
+    original = _lf(data[span.start_byte : span.end_byte].decode())
+    header = _lf(data[stub.function_span.start_byte : span.start_byte].decode())
     edit = types.TextEdit(range=span_to_range(document, span), new_text=text)
     if not await _apply(ls, document, edit, f"ncpu: checking {name}"):
         return None
-    return Shown(uri, name, text, original, stub, source)
+    shown = Shown(uri, name, key, _lf(text), original, header, stub, source)
+    return shown if await _holding(ls, shown) is not None else None
 
 
-async def settle(ls: NcpuServer, shown: Shown, answer: Solution) -> str:
+async def settle(ls: NcpuServer, shown: Shown, answer: Solution) -> str | None:
     """Replace the shown body with ``answer``'s (verified) or the placeholder (any other end).
 
-    Returns what went wrong in words, or an empty string. Only a verified answer keeps a body in place.
+    Returns what went wrong in words, or an empty string; ``None`` when the body is not in the document but
+    the stub is, as it was solved (the answer is then inserted as if nothing had been shown). Only a
+    verified answer keeps a body in place, and only under the signature and docstring it was verified for.
     """
-    held = await _holding(ls, shown)
-    if held is None:
-        if ls.open_document(shown.uri) is None:
-            return f"the document was closed while checking {shown.name}"
-        return f"the body shown for {shown.name} was edited while checking: it is left as it is ({answer.message})"
-    if answer.status == "verified" and answer.body is not None:
-        text = replacement(shown.source, shown.stub, answer.body, note_for(answer))[1]
-    else:
+    trouble = ""
+    for _ in range(SETTLE_TRIES):
+        held = await _holding(ls, shown)
+        if held is None:
+            return _lost(ls, shown, answer)
+        document, start = held
         text = shown.original
-    document, start = held
-    edit = types.TextEdit(range=_char_range(document, start, start + len(shown.inserted)), new_text=text)
-    if not await _apply(ls, document, edit, f"ncpu: solve {shown.name}"):
-        return f"the editor refused to settle the body shown for {shown.name} ({answer.message})"
-    if answer.status != "verified":  # the handling of the answer that follows reads the stub again
-        await _holding(ls, shown, withdrawn=True)
-    return ""
+        if answer.status == "verified" and answer.body is not None:
+            if _lf(document.source)[:start].endswith(shown.header):
+                text = _lf(replacement(shown.source, shown.stub, answer.body, note_for(answer))[1])
+            else:  # the signature or docstring changed meanwhile: the body is not verified for them
+                trouble = f"{shown.name} changed while checking (signature, docstring or examples): solve it again"
+        edit = types.TextEdit(range=_char_range(document, start, start + len(shown.inserted)), new_text=text)
+        if await _apply(ls, document, edit, f"ncpu: solve {shown.name}") and await _holding(ls, shown, withdrawn=True):
+            return trouble
+    return f"the editor did not take the settled body for {shown.name} ({answer.message})"
+
+
+def _lost(ls: NcpuServer, shown: Shown, answer: Solution) -> str | None:
+    """Why the shown body cannot be found, or ``None`` if the stub is there as solved (it never showed)."""
+    document = ls.open_document(shown.uri)
+    if document is None:
+        return f"the document was closed while checking {shown.name}"
+    entry = ls.documents.get(document)
+    stub = entry.stub_named(shown.name)
+    if stub is not None and entry.problem(stub).key == shown.key:
+        return None
+    return f"the body shown for {shown.name} was edited while checking: it is left as it is ({answer.message})"
 
 
 async def _holding(ls: NcpuServer, shown: Shown, *, withdrawn: bool = False) -> tuple[TextDocument, int] | None:
@@ -97,7 +131,7 @@ async def _holding(ls: NcpuServer, shown: Shown, *, withdrawn: bool = False) -> 
         document = ls.open_document(shown.uri)
         if document is None:
             return None
-        place = _place(document.source, shown.inserted)
+        place = _place(_lf(document.source), shown.inserted)
         if withdrawn and place is None:
             return document, -1
         if not withdrawn and place is not None:
@@ -105,6 +139,11 @@ async def _holding(ls: NcpuServer, shown: Shown, *, withdrawn: bool = False) -> 
         if time.monotonic() >= waited_until:
             return None
         await asyncio.sleep(0.05)
+
+
+def _lf(text: str) -> str:
+    """``text`` with LF line ends (a CRLF document's lines and columns are the same)."""
+    return text.replace("\r\n", "\n")
 
 
 def _place(source: str, inserted: str) -> int | None:
@@ -133,12 +172,12 @@ async def _apply(ls: NcpuServer, document: TextDocument, edit: types.TextEdit, l
 
 
 def _char_range(document: TextDocument, start: int, end: int) -> types.Range:
-    """The LSP range of the characters ``start:end`` of the document's text."""
+    """The LSP range of the characters ``start:end`` of the document's text with LF line ends."""
     return types.Range(_position(document, start), _position(document, end))
 
 
 def _position(document: TextDocument, offset: int) -> types.Position:
-    before = document.source[:offset]
+    before = _lf(document.source)[:offset]
     line = before.count("\n")
     column = len(before) - (before.rfind("\n") + 1)
     return document.position_to_client_units(ServerTextPosition(line, column))

@@ -155,7 +155,7 @@ class _FirstPass:
             )
 
     async def settle(self, answer: Solution) -> str | None:
-        """``None`` if nothing was shown; else settle it: what went wrong, or an empty string."""
+        """Settle what was shown: what went wrong, or an empty string; ``None`` if nothing reached the document."""
         with self.lock:
             self.settled, showing = True, self.showing
         if showing is None:
@@ -167,7 +167,11 @@ class _FirstPass:
             return None
         if shown is None:
             return None
-        return await first_pass.settle(self.ls, shown, answer)
+        try:
+            return await first_pass.settle(self.ls, shown, answer)
+        except Exception as exc:  # the client went away mid-edit, say: the solve's answer still stands
+            self.ls.log(f"{self.name}: the body shown while checking was not settled: {exc}", types.MessageType.Warning)
+            return f"the body shown for {self.name} could not be settled ({exc})"
 
 
 def _cancel_on_request_cancel(ls: NcpuServer) -> CancelToken:

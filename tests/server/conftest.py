@@ -188,6 +188,8 @@ class Buffers:
             text = self.texts[uri]
             for edit in sorted(change.edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
                 assert isinstance(edit, types.TextEdit)
+                if "\r\n" in text:  # an editor writes the document's own line ends into what it inserts
+                    edit = types.TextEdit(edit.range, edit.new_text.replace("\r\n", "\n").replace("\n", "\r\n"))
                 text = apply_text_edit(text, edit)
             self.change(uri, text)
         self.applied.append(params)

@@ -160,3 +160,26 @@ async def test_a_cancelled_solve_takes_the_shown_body_back(editor: LanguageClien
             break
         await asyncio.sleep(0.05)
     assert buffers.texts[uri] == STUB
+
+
+async def test_a_crlf_document_is_settled_with_its_own_line_ends(editor: LanguageClient, tmp_path: Path) -> None:
+    buffers: Buffers = editor.buffers  # type: ignore[attr-defined]
+    uri = buffers.open(tmp_path / "greet.py", STUB.replace("\n", "\r\n"))
+    pending = await _solve(editor, uri, "greet")
+    await _shown(buffers, uri)
+    result = await asyncio.wait_for(pending, timeout=30)
+    assert result["status"] == "verified", result
+    final = buffers.texts[uri]
+    assert CHECKING not in final and "# ncpu: verified (greedy" in final
+    assert "\n" not in final.replace("\r\n", ""), final  # no bare line end came in
+
+
+async def test_a_docstring_changed_while_checking_gets_no_body(editor: LanguageClient, tmp_path: Path) -> None:
+    buffers: Buffers = editor.buffers  # type: ignore[attr-defined]
+    uri = buffers.open(tmp_path / "greet.py", STUB)
+    pending = await _solve(editor, uri, "greet")
+    shown = await _shown(buffers, uri)
+    buffers.change(uri, shown.replace("'Hello, Bo!'", "'Hi, Bo!'"))
+    result = await asyncio.wait_for(pending, timeout=30)
+    assert result["status"] == "not_applied" and "solve it again" in result["message"], result
+    assert buffers.texts[uri] == STUB.replace("'Hello, Bo!'", "'Hi, Bo!'")  # the stub, as the user now has it
