@@ -69,8 +69,9 @@ async def show(ls: NcpuServer, uri: str, name: str, key: str, solution: Solution
     document = ls.open_document(uri)
     if document is None or solution.body is None:
         return None
-    stub = ls.documents.get(document).stub_named(name)
-    if stub is None or ls.documents.get(document).problem(stub).key != key:
+    entry = ls.documents.get(document)
+    stub = entry.stub_named(name)
+    if stub is None or entry.problem(stub).key != key:
         return None
     source = document.source
     span, text = replacement(source, stub, solution.body, note_for(solution))

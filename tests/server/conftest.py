@@ -41,15 +41,24 @@ def workspace(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path) -> dict[str, Any]:
     script = write_script(tmp_path / "script.json", {"greet": [WRONG, RIGHT], "*": [RIGHT]})
-    # The first passing body is shown while agreement runs only to clients that apply edits and report them
-    # (``Buffers``, ``tests/server/test_first_pass.py``); this client records edits without applying them.
-    return {
-        "backend": "fake",
-        "modelPath": str(script),
-        "storePath": str(tmp_path / "store"),
-        "escalate": False,
-        "showFirstPass": False,
-    }
+    return fake_settings(script, tmp_path / "store", escalate=False)
+
+
+def fake_settings(
+    script: Path, store: Path, *, escalate: bool | None = None, show_first_pass: bool = False, **more: Any
+) -> dict[str, Any]:
+    """The ``ncpu`` section for the scripted model and a store of its own (``escalate``: sent unless ``None``).
+
+    The first passing body is shown while agreement runs only to a client that applies edits and reports
+    them (``Buffers``, ``tests/server/test_first_pass.py``); the clients that record edits without applying
+    them get ``showFirstPass: false``. ``more``: other keys, as on the wire.
+    """
+    settings: dict[str, Any] = {"backend": "fake", "modelPath": str(script), "storePath": str(store), **more}
+    if escalate is not None:
+        settings["escalate"] = escalate
+    if not show_first_pass:
+        settings["showFirstPass"] = False
+    return settings
 
 
 @pytest.fixture

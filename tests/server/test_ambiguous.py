@@ -11,7 +11,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from server import contract
-from tests.server.conftest import apply_text_edit, code_actions, edit_of, open_document, write_script
+from tests.server.conftest import apply_text_edit, code_actions, edit_of, fake_settings, open_document, write_script
 
 STUB = '''def count_runs(values: list[int]) -> int:
     """Count the runs of equal neighbours.
@@ -30,13 +30,7 @@ def settings(tmp_path: Path) -> dict[str, Any]:
     # The first solve: greedy CAREFUL, then agreement's two samples, HASTY and RAISING: three passing bodies,
     # three answers on count_runs([]), a tie. The second solve (with the added example) gets CAREFUL again.
     script = write_script(tmp_path / "script.json", {"count_runs": [CAREFUL, HASTY, RAISING, CAREFUL]})
-    return {
-        "backend": "fake",
-        "modelPath": str(script),
-        "storePath": str(tmp_path / "store"),
-        "escalate": False,
-        "showFirstPass": False,
-    }
+    return fake_settings(script, tmp_path / "store", escalate=False)
 
 
 async def _diagnostic(client: LanguageClient, uri: str, code: str) -> types.Diagnostic | None:

@@ -15,7 +15,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pygls.lsp.client import LanguageClient
 
-from tests.server.conftest import RIGHT, STUB, code_action_params, write_script
+from tests.server.conftest import RIGHT, STUB, code_action_params, fake_settings, write_script
 
 
 @pytest.mark.parametrize("command", ["ncpu.solve", "ncpu.solveFile"])
@@ -32,12 +32,7 @@ async def test_cancel_request_answers_at_once_and_stops_the_work(tmp_path: Path,
 
     await client.start_io(sys.executable, "-m", "server")
     try:
-        settings = {
-            "backend": "fake",
-            "modelPath": str(script),
-            "storePath": str(tmp_path / "store"),
-            "showFirstPass": False,
-        }
+        settings = fake_settings(script, tmp_path / "store")
         await client.initialize_async(
             types.InitializeParams(capabilities=types.ClientCapabilities(), initialization_options=settings)
         )

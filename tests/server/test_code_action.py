@@ -9,7 +9,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from server import contract
-from tests.server.conftest import STUB, code_action_params, code_actions, open_document, write_script
+from tests.server.conftest import STUB, code_action_params, code_actions, fake_settings, open_document, write_script
 
 BROKEN = "def broken(:\n    pass\n\n\n" + STUB + "\nclass X(\n"
 
@@ -83,13 +83,7 @@ async def test_a_store_hit_and_a_partial_body_say_where_they_come_from(
     }
     # A model that gets one example of two right: the partial body is offered under its own kind.
     half = write_script(tmp_path / "half.json", {"*": ["def greet(name):\n    return 'Hello, Ann!'\n"]})
-    settings = {
-        "backend": "fake",
-        "modelPath": str(half),
-        "storePath": str(tmp_path / "half-store"),
-        "escalate": False,
-        "showFirstPass": False,
-    }
+    settings = fake_settings(half, tmp_path / "half-store", escalate=False)
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"ncpu": settings}))
     third = open_document(client, workspace / "third.py", STUB)
     answer = await client.workspace_execute_command_async(

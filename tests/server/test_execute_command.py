@@ -12,7 +12,16 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from server import contract
-from tests.server.conftest import RIGHT, STUB, apply_text_edit, code_actions, edit_of, open_document, write_script
+from tests.server.conftest import (
+    RIGHT,
+    STUB,
+    apply_text_edit,
+    code_actions,
+    edit_of,
+    fake_settings,
+    open_document,
+    write_script,
+)
 
 
 async def test_solve_reports_progress_applies_a_verified_body_and_then_hits_the_store(
@@ -47,12 +56,7 @@ async def _start_slow_solve(
 ) -> tuple[str, asyncio.Future[Any]]:
     """Reconfigure to a slow scripted model, open the stub and start solving it; return (uri, pending)."""
     slow = write_script(tmp_path / "slow.json", {"*": [completion], "__delay__": delay})
-    settings = {
-        "backend": "fake",
-        "modelPath": str(slow),
-        "storePath": str(tmp_path / "slow-store"),
-        "showFirstPass": False,
-    }
+    settings = fake_settings(slow, tmp_path / "slow-store")
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"ncpu": settings}))
     uri = open_document(client, workspace / "mod.py", STUB)
     params = types.ExecuteCommandParams(command="ncpu.solve", arguments=[uri, "greet", 1])

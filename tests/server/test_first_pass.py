@@ -26,6 +26,7 @@ from tests.server.conftest import (
     _parse_code_actions_like_editors_do,
     code_actions,
     edit_of,
+    fake_settings,
     write_script,
 )
 from tests.server.test_ambiguous import CAREFUL, HASTY, RAISING
@@ -45,12 +46,8 @@ async def editor(lsp_client: LanguageClient, request: pytest.FixtureRequest, tmp
         tmp_path / "script.json",
         {"greet": [RIGHT], "count_runs": [CAREFUL, HASTY, RAISING], "__delay__": 0.5, "*": [RIGHT]},
     )
-    settings: dict[str, Any] = {
-        "backend": "fake",
-        "modelPath": str(script),
-        "storePath": str(tmp_path / "store"),
-        "escalate": False,
-    }  # showFirstPass is on by default
+    settings = fake_settings(script, tmp_path / "store", escalate=False, show_first_pass=True)
+    assert "showFirstPass" not in settings  # on by default
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities(request.param),
@@ -126,22 +123,13 @@ async def test_a_shown_body_the_user_edits_is_theirs(editor: LanguageClient, tmp
 
 async def test_off_the_answer_alone_is_inserted(editor: LanguageClient, tmp_path: Path) -> None:
     buffers: Buffers = editor.buffers  # type: ignore[attr-defined]
-    section = {**_settings_of(tmp_path), "showFirstPass": False}
+    section = fake_settings(tmp_path / "script.json", tmp_path / "store-off", escalate=False)  # showFirstPass off
     editor.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"ncpu": section}))
     uri = buffers.open(tmp_path / "greet.py", STUB)
     result = await asyncio.wait_for(await _solve(editor, uri, "greet"), timeout=30)
     assert result["status"] == "verified", result
     assert len(buffers.applied) == 1 and CHECKING not in edit_of(buffers.applied[0]).new_text
     assert "# ncpu: verified (greedy" in buffers.texts[uri]
-
-
-def _settings_of(tmp_path: Path) -> dict[str, Any]:
-    return {
-        "backend": "fake",
-        "modelPath": str(tmp_path / "script.json"),
-        "storePath": str(tmp_path / "store-off"),
-        "escalate": False,
-    }
 
 
 async def test_a_cancelled_solve_takes_the_shown_body_back(editor: LanguageClient, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.server.conftest import RIGHT, STUB, code_action_params, open_document
+from tests.server.conftest import RIGHT, STUB, code_action_params, fake_settings, open_document
 
 CRASHED = "ncpu: the model process crashed (SIGSEGV) while generating; restarted in CPU-safe mode"
 
@@ -32,14 +32,7 @@ def settings(tmp_path: Path, crash_file: Path, monkeypatch: pytest.MonkeyPatch) 
     script = tmp_path / "script.json"
     welcome = RIGHT.replace("greet", "welcome")
     script.write_text(json.dumps({"greet": RIGHT, "welcome": welcome, "__crash_file__": str(crash_file)}))
-    return {
-        "backend": "fake",
-        "modelPath": str(script),
-        "modelHost": "process",
-        "storePath": str(tmp_path / "store"),
-        "escalate": False,
-        "showFirstPass": False,
-    }
+    return fake_settings(script, tmp_path / "store", escalate=False, modelHost="process")
 
 
 async def _solve(client: LanguageClient, uri: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from server import contract
-from tests.server.conftest import RIGHT, STUB, WRONG, open_document, write_script
+from tests.server.conftest import RIGHT, STUB, WRONG, fake_settings, open_document, write_script
 
 FIELDS = set(contract.Status(state="idle", model="").to_wire())
 
@@ -34,12 +34,7 @@ async def test_a_solve_goes_layer_by_layer_then_idle(client: LanguageClient, wor
     """Each generation lasts 0.2 s, so its step is seen (reports that come faster than the loop sends them are
     merged: the editor sees the state as it is, not every moment)."""
     slow = write_script(tmp_path / "slow.json", {"greet": [WRONG, RIGHT], "__delay__": 0.2})
-    settings = {
-        "backend": "fake",
-        "modelPath": str(slow),
-        "storePath": str(tmp_path / "slow-store"),
-        "showFirstPass": False,
-    }
+    settings = fake_settings(slow, tmp_path / "slow-store")
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"ncpu": settings}))
     await _until(client, lambda s: s[-1]["state"] == "idle")
     uri = open_document(client, workspace / "mod.py", STUB)
@@ -80,12 +75,7 @@ async def test_solves_at_once_are_counted_and_the_last_status_is_the_state_as_it
 ) -> None:
     hail = RIGHT.replace("greet", "hail").replace("Hello", "Hail")
     slow = write_script(tmp_path / "slow.json", {"greet": [RIGHT], "hail": [hail], "__delay__": 0.3})
-    settings = {
-        "backend": "fake",
-        "modelPath": str(slow),
-        "storePath": str(tmp_path / "slow-store"),
-        "showFirstPass": False,
-    }
+    settings = fake_settings(slow, tmp_path / "slow-store")
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"ncpu": settings}))
     first = open_document(client, workspace / "a.py", STUB)
     second = open_document(client, workspace / "b.py", STUB.replace("greet", "hail").replace("Hello", "Hail"))

@@ -10,7 +10,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from server import contract
-from tests.server.conftest import apply_text_edit, code_actions, edit_of, open_document, write_script
+from tests.server.conftest import apply_text_edit, code_actions, edit_of, fake_settings, open_document, write_script
 
 STUB = '''def shout(text: str) -> str:
     """Shout it.
@@ -28,13 +28,7 @@ def settings(tmp_path: Path) -> dict[str, Any]:
     # Greedy and its four retries fail; best-of-N's first sample passes; agreement's samples (the last body,
     # again) fail: a sample that passed alone.
     script = write_script(tmp_path / "script.json", {"shout": [*WRONG[:5], RIGHT, WRONG[5]]})
-    return {
-        "backend": "fake",
-        "modelPath": str(script),
-        "storePath": str(tmp_path / "store"),
-        "escalate": False,
-        "showFirstPass": False,
-    }
+    return fake_settings(script, tmp_path / "store", escalate=False)
 
 
 async def test_a_lone_sample_is_offered_as_unconfirmed_not_inserted(client: LanguageClient, workspace: Path) -> None:
