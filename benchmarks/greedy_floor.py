@@ -205,6 +205,12 @@ def main() -> int:
         help="transformers loads the same GGUF dequantized: it separates llama.cpp's kernels from the prompt",
     )
     parser.add_argument("--limit", type=int, help="the first N problems")
+    parser.add_argument(
+        "--greedy-in-batch",
+        action="store_true",
+        help="llama_cpp: greedy answers in the batch context (ModelSettings.greedy_in_batch)",
+    )
+    parser.add_argument("--draft-tokens", type=int, default=0, help="llama_cpp: prompt-lookup draft per step")
     parser.add_argument("--summary", action="store_true", help="print the table of what OUT holds, run nothing")
     args = parser.parse_args()
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
@@ -217,7 +223,8 @@ def main() -> int:
         return 0
     problems = load_humanevalplus(args.data)[: args.limit]
     model = args.model or ensure_model(EMBEDDED_DEFAULT)
-    backend = open_backend(args.backend, model, ModelSettings())
+    settings = ModelSettings(greedy_in_batch=args.greedy_in_batch, draft_tokens=args.draft_tokens)
+    backend = open_backend(args.backend, model, settings)
     scorer = Sandbox(SandboxLimits(wall_seconds=20.0))
     done = {variant: finished_tasks(args.out / f"{variant}.jsonl") for variant in variants}
     try:

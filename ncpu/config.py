@@ -139,6 +139,16 @@ class ModelSettings:
     batch_sampling: bool = True
     """``llama_cpp``: decode the samples of one best-of-N step together, one batch per step (``False``: one
     after another, each reusing the prompt's KV cache)."""
+    greedy_in_batch: bool = False
+    """``llama_cpp`` with ``batch_sampling``: decode greedy answers in the batch context too, so the samples
+    after a greedy answer find its prompt evaluated. Off by default until a cascade run measures it: alone,
+    a greedy answer there took 4.6 s against 4.2 s (means), and scored 57.9 against 57.3 on HumanEval
+    (``benchmarks/RESULTS.md``)."""
+    draft_tokens: int = field(default=0, metadata=NOT_NEGATIVE)
+    """``llama_cpp`` with ``greedy_in_batch``: tokens a greedy step drafts by prompt lookup (copying what
+    followed the same tokens earlier in the prompt or the answer) and checks in the same batch, keeping those
+    equal to the model's own choice. ``0`` decodes one token a step: on 2 CPU cores drafts of 3 to 8 tokens
+    did not make greedy answers faster (``benchmarks/RESULTS.md``)."""
     cpu_safe: bool = False
     """``llama_cpp``: load without llama.cpp's extra CPU buffer types (no weight repacking, no AMX kernels),
     the slower path that runs on every CPU. Without it, only the AMX kernels are switched off, and only on

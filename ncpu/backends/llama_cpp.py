@@ -9,6 +9,7 @@ takes effect between two tokens.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import threading
@@ -40,8 +41,8 @@ MIN_ANSWER_TOKENS = 128
 class LlamaCppBackend(BackendBase):
     """One GGUF model in this process. Generation is serialized: llama.cpp contexts are not thread-safe.
 
-    Greedy generations stream through ``Llama.create_completion``; sampled batches decode together in a
-    context of their own (``ncpu.backends.llama_batch``).
+    Greedy generations stream through ``Llama.create_completion`` (or, with ``greedy_in_batch``, decode in the
+    batch context); sampled batches decode together in a context of their own (``ncpu.backends.llama_batch``).
     """
 
     def __init__(self, path: Path, settings: ModelSettings) -> None:
@@ -83,6 +84,8 @@ class LlamaCppBackend(BackendBase):
         self._path = path
         self._threads = threads
         self._batch_sampling = settings.batch_sampling
+        self._greedy_in_batch = settings.batch_sampling and settings.greedy_in_batch
+        self._draft_tokens = settings.draft_tokens
         self._batch_sampler: BatchedSampler | None = None
         self._lock = threading.Lock()
 
@@ -131,8 +134,25 @@ class LlamaCppBackend(BackendBase):
         return min(wanted, room)
 
     def generate(self, request: GenerationRequest, cancel: CancelToken | None = None) -> Generation:
-        """Stream one completion, checking ``cancel`` between tokens."""
+        """One completion, checking ``cancel`` between steps.
+
+        Greedy requests decode in the batch context (``ncpu.backends.llama_batch``) when ``greedy_in_batch`` is
+        on, and through ``Llama.create_completion`` otherwise, when llama.cpp cannot make that context
+        (logged), and for sampled requests.
+        """
         prompt = self.render_prompt(request)
+        if request.temperature <= 0 and self._greedy_in_batch:
+            with self._lock:
+                max_tokens = self._fitting_max_tokens(prompt, request.max_tokens)
+            fitted = dataclasses.replace(request, max_tokens=max_tokens)
+            try:
+                return self._batched().greedy(prompt, fitted, cancel, draft=self._draft_tokens)
+            except BackendError as exc:
+                logger.warning("greedy decoding in the batch context failed (%s); decoding one token a step", exc)
+        return self._completion(prompt, request, cancel)
+
+    def _completion(self, prompt: str, request: GenerationRequest, cancel: CancelToken | None) -> Generation:
+        """Stream one completion through llama-cpp-python's own context, checking ``cancel`` between tokens."""
         started = time.perf_counter()
         pieces: list[str] = []
         tokens = 0
@@ -196,7 +216,7 @@ class LlamaCppBackend(BackendBase):
         if self._batch_sampler is None:
             from ncpu.backends.llama_batch import BatchedSampler
 
-            self._batch_sampler = BatchedSampler(self._llama, self._threads)
+            self._batch_sampler = BatchedSampler(self._llama, self._threads, keep_prefixes=self._greedy_in_batch)
         return self._batch_sampler
 
     def close(self) -> None:

@@ -26,7 +26,7 @@ REQUEST = GenerationRequest(
 
 @pytest.fixture(scope="module")
 def backend(embedded_gguf: Path):
-    created = LlamaCppBackend(embedded_gguf, ModelSettings(n_ctx=2048))
+    created = LlamaCppBackend(embedded_gguf, ModelSettings(n_ctx=2048, greedy_in_batch=True))
     yield created
     created.close()
 
@@ -112,3 +112,49 @@ def test_a_batch_running_while_another_runs_gets_a_context_of_its_own(backend: L
     inner = [g.text for g in backend.sample(REQUEST, 2)]  # the kept context is busy: a context of its own
     rest = list(outer)
     assert inner == [first.text, *(g.text for g in rest)] == [g.text for g in backend.sample(REQUEST, 2)]
+
+
+GREEDY = dataclasses.replace(REQUEST, temperature=0.0, max_tokens=32)
+
+
+def test_a_greedy_answer_leaves_its_prompt_for_the_samples_after_it(backend: LlamaCppBackend) -> None:
+    from ncpu.backends.llama_batch import BatchedSampler
+
+    sampler = backend._batched()
+    text = backend.generate(GREEDY).text
+    assert text and backend.generate(GREEDY).text == text
+    reused = sampler.prompts_reused
+    samples = [g.text for g in backend.sample(REQUEST, 3)]
+    assert sampler.prompts_reused == reused + 1  # the greedy answer's prompt was kept
+    alone = BatchedSampler(backend._llama, 2)
+    try:  # and the samples are those of a sampler that never kept anything
+        assert [g.text for g in alone.sample(backend.render_prompt(REQUEST), REQUEST, 3)] == samples
+    finally:
+        alone.close()
+
+
+def test_a_prompt_that_starts_the_same_way_reuses_the_cells_of_that_start(backend: LlamaCppBackend) -> None:
+    sampler = backend._batched()
+    backend.generate(GREEDY)
+    question = GREEDY.messages[0].content + " Give it a docstring."
+    longer = dataclasses.replace(GREEDY, messages=(ChatMessage("user", question),))
+    reused, whole = sampler.tokens_reused, sampler.prompts_reused
+    assert backend.generate(longer).text
+    assert sampler.tokens_reused - reused >= 20 and sampler.prompts_reused == whole
+
+
+def test_a_greedy_answer_with_drafts_stays_within_its_limits(embedded_gguf: Path) -> None:
+    drafting = LlamaCppBackend(embedded_gguf, ModelSettings(n_ctx=2048, greedy_in_batch=True, draft_tokens=6))
+    line = "the quick brown fox jumps over the lazy dog, " * 3
+    copy = dataclasses.replace(
+        GREEDY, messages=(ChatMessage("user", f"Repeat this text exactly, once: {line}"),), max_tokens=40
+    )
+    try:
+        sampler = drafting._batched()
+        generation = drafting.generate(copy)
+        assert 0 < generation.tokens <= 40 and "quick brown fox" in generation.text
+        assert sampler.drafts_taken > 0  # the model took drafted tokens: several tokens in a step
+        stopped = drafting.generate(dataclasses.replace(copy, stop=("lazy",)))
+        assert "lazy" not in stopped.text and "quick" in stopped.text
+    finally:
+        drafting.close()
