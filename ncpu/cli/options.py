@@ -57,6 +57,11 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--escalate-to", dest="escalation_tiers", action="append", help=argparse.SUPPRESS)
     group.add_argument("--no-escalate", action="store_true", help="never escalate to a larger model")
     group.add_argument(
+        "--greedy-in-batch",
+        action="store_true",
+        help="llama_cpp: decode greedy answers in the batch context, so the samples after them reuse the prompt",
+    )
+    group.add_argument(
         "--agreement-passes",
         type=int,
         metavar="N",
@@ -223,6 +228,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         n_threads=args.threads,
         gpu_layers=args.gpu_layers,
         cpu_safe=args.cpu_safe,
+        greedy_in_batch=args.greedy_in_batch,
         host=args.model_host or "auto",
         **{k: v for k, v in remote.items() if v is not None},
     )
