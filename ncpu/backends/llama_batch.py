@@ -148,19 +148,16 @@ class BatchedSampler:
                 self._free(kept)
         try:
             kept = self._prepare(tokens, request, 1)
-            reusable = False
             try:
                 generation = self._greedy_steps(kept, tokens, request, cancel, draft)
-                reusable = True
-                return generation
-            except Cancelled:
-                reusable = True
+            except Cancelled:  # stopped between two steps: the cells are in a known state
+                self._kept = kept
                 raise
-            finally:
-                if reusable:
-                    self._kept = kept
-                else:
-                    self._free(kept)
+            except BaseException:  # a failed decode: its cells are in no known state
+                self._free(kept)
+                raise
+            self._kept = kept
+            return generation
         finally:
             self._busy.release()
 
