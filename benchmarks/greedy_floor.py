@@ -207,8 +207,10 @@ def main() -> int:
     parser.add_argument("--limit", type=int, help="the first N problems")
     parser.add_argument(
         "--greedy-in-batch",
-        action="store_true",
-        help="llama_cpp: greedy answers in the batch context (ModelSettings.greedy_in_batch)",
+        action=argparse.BooleanOptionalAction,
+        default=ModelSettings().greedy_in_batch,
+        help="llama_cpp: greedy answers in the batch context (ModelSettings.greedy_in_batch; "
+        "--no-greedy-in-batch: Llama.create_completion)",
     )
     parser.add_argument("--draft-tokens", type=int, default=0, help="llama_cpp: prompt-lookup draft per step")
     parser.add_argument("--summary", action="store_true", help="print the table of what OUT holds, run nothing")

@@ -139,11 +139,11 @@ class ModelSettings:
     batch_sampling: bool = True
     """``llama_cpp``: decode the samples of one best-of-N step together, one batch per step (``False``: one
     after another, each reusing the prompt's KV cache)."""
-    greedy_in_batch: bool = False
+    greedy_in_batch: bool = True
     """``llama_cpp`` with ``batch_sampling``: decode greedy answers in the batch context too, so the samples
-    after a greedy answer find its prompt evaluated. Off by default until a cascade run measures it: alone,
-    a greedy answer there took 4.6 s against 4.2 s (means), and scored 57.9 against 57.3 on HumanEval
-    (``benchmarks/RESULTS.md``)."""
+    after a greedy answer (agreement's, best-of-N's) find its prompt evaluated, and a retry's prompt the
+    start it shares with it. ``False``: greedy answers go through ``Llama.create_completion`` in a context of
+    their own. Measured side by side in the cascade on the 0.5B (``benchmarks/RESULTS.md``)."""
     draft_tokens: int = field(default=0, metadata=NOT_NEGATIVE)
     """``llama_cpp`` with ``greedy_in_batch``: tokens a greedy step drafts by prompt lookup (copying what
     followed the same tokens earlier in the prompt or the answer) and checks in the same batch, keeping those

@@ -58,8 +58,9 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-escalate", action="store_true", help="never escalate to a larger model")
     group.add_argument(
         "--greedy-in-batch",
-        action="store_true",
-        help="llama_cpp: decode greedy answers in the batch context, so the samples after them reuse the prompt",
+        action=argparse.BooleanOptionalAction,
+        help="llama_cpp: decode greedy answers in the batch context, so the samples after them reuse the prompt "
+        "(default on; --no-greedy-in-batch: through Llama.create_completion)",
     )
     group.add_argument(
         "--agreement-passes",
@@ -213,7 +214,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         },
     }
     budget = dataclasses.replace(budget, **{k: v for k, v in changes.items() if v is not None})
-    remote = {
+    given = {  # left to ModelSettings' defaults where the option was not given
+        "greedy_in_batch": args.greedy_in_batch,
         "model_name": args.model_name,
         "device": args.device,
         "base_url": args.base_url,
@@ -228,9 +230,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         n_threads=args.threads,
         gpu_layers=args.gpu_layers,
         cpu_safe=args.cpu_safe,
-        greedy_in_batch=args.greedy_in_batch,
         host=args.model_host or "auto",
-        **{k: v for k, v in remote.items() if v is not None},
+        **{k: v for k, v in given.items() if v is not None},
     )
     return Settings(
         model=model,

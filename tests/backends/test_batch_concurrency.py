@@ -73,6 +73,6 @@ def test_backend_options_reach_the_settings() -> None:
         "openai", "http://gpu:8000/v1", "qwen", "TEAM_KEY"
     )  # fmt: skip
     assert (model.request_timeout, model.device, settings.concurrency) == (30.0, "cuda", 8)
-    assert not model.greedy_in_batch
-    chosen = settings_from_args(build_parser().parse_args(["bench", "humanevalplus", "--greedy-in-batch"]))
-    assert chosen.model.greedy_in_batch
+    assert model.greedy_in_batch  # the default
+    chosen = settings_from_args(build_parser().parse_args(["bench", "humanevalplus", "--no-greedy-in-batch"]))
+    assert not chosen.model.greedy_in_batch
