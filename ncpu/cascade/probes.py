@@ -4,8 +4,9 @@ A body can pass every example in a docstring and still be wrong on the inputs no
 empty list, a negative number, a tie. Generated inputs have no expected values; they only let candidates
 that pass every check be compared with each other (``ncpu.cascade.agreement``).
 
-The mutations are EvalPlus's type-aware ones: integers ±1, 0, negated, large; floats at .5 boundaries;
-strings empty, one character, case and whitespace changes, reversed, unicode; lists and tuples empty, one
+The mutations are EvalPlus's type-aware ones: integers ±1, 0, negated, 2, large; floats at .5 boundaries;
+strings empty, one character, case changes (the whole, and the first character alone), whitespace around
+and inside, reversed, punctuation, unicode; lists and tuples empty, one
 element, reversed, sorted, a duplicate, and their elements mutated in turn; dicts and sets emptied, one
 entry dropped, a value mutated. An input is kept only where every argument has a type the examples gave
 that parameter (``bool`` is not ``int``; an empty container fits any of its kind) and the parameter's
@@ -38,7 +39,7 @@ from ncpu.cascade.template_grammar import within_caps
 
 MAX_PROBES = 48
 """Generated inputs per stub: each passing candidate runs on all of them once, in one sandbox child."""
-_PER_VALUE = 12
+_PER_VALUE = 16
 """Mutations of one value that are tried (the first ones are the most telling)."""
 _LARGE = 10**6
 
@@ -486,7 +487,9 @@ def _candidates(value: Any) -> Iterator[Any]:
     if kind is bool:
         yield not value
     elif kind is int:
-        yield from (0, value + 1, value - 1, -value, 1, -1, value * 1000 + 7 if value else _LARGE)
+        # 2: the first prime, the first even number past the units (``x_or_y(2, ...)`` is where "even means
+        # not prime" goes wrong), none of which ±1 of a typical example reaches.
+        yield from (0, value + 1, value - 1, -value, 1, -1, 2, value * 1000 + 7 if value else _LARGE)
     elif kind is float:
         yield from (0.0, value + 0.5, value - 0.5, -value, float(round(value)) + 0.5, 1.0, -1.0)
     elif kind is str:
@@ -513,10 +516,13 @@ def _text_mutants(text: str) -> Iterator[str]:
     yield text.upper()
     yield text.lower()
     yield text.swapcase()
+    yield text[:1].swapcase() + text[1:]  # mixed case: "Aba" tells a case-blind body from an exact one
     yield f" {text} "
+    yield text[:1] + " " + text[1:]  # a space inside, where stripping the ends does not reach it
     yield text[::-1]
     yield text + text[-1:]
     yield text.replace(" ", "  ")
+    yield text + "!"
     yield text + "é"
     yield text[1:]
 
@@ -538,5 +544,5 @@ def _sequence_mutants(items: list[Any]) -> Iterator[list[Any]]:
         yield ordered
     yield items[1:]
     for index in range(min(len(items), 2)):
-        for mutant in mutate(items[index])[:3]:
+        for mutant in mutate(items[index])[:4]:  # an int element: 0, ±1 and negated
             yield [*items[:index], mutant, *items[index + 1 :]]

@@ -130,8 +130,10 @@ def test_admits(annotation: str, value: object, admitted: bool) -> None:
 
 def test_mutations_are_type_aware_and_exclude_the_value_itself() -> None:
     assert mutate(5)[:4] == [0, 6, 4, -5]
-    assert mutate(0) == [1, -1, 10**6]
+    assert mutate(0) == [1, -1, 2, 10**6]
     assert mutate("Ab")[:6] == ["", "A", "AB", "ab", "aB", " Ab "]
+    assert mutate("aba")[2:5] == ["ABA", "Aba", " aba "]  # the first character's case alone, then spaces
+    assert "a ba" in mutate("aba") and "aba!" in mutate("aba")
     assert mutate(True) == [False]
     assert mutate((1, 2))[:3] == [(), (1,), (2, 1)]
     assert {} in mutate({"a": 1}) and all(type(m) is dict for m in mutate({"a": 1}))

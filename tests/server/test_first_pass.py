@@ -84,7 +84,7 @@ async def test_the_first_passing_body_is_shown_at_once_then_confirmed(editor: La
     assert "return f'Hello, {name}!'" in shown
     result = await asyncio.wait_for(pending, timeout=30)
     assert result["status"] == "verified", result
-    assert result["evidence"] == "2/2 checks; 3 of 3 passing candidates agree on 19 generated inputs"
+    assert result["evidence"] == "2/2 checks; 3 of 3 passing candidates agree on 23 generated inputs"
     final = buffers.texts[uri]
     assert CHECKING not in final and final.count("return f'Hello, {name}!'") == 1
     assert "# ncpu: verified (greedy, 2/2 checks passed; 3 of 3 passing candidates agree" in final
