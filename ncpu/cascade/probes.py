@@ -34,6 +34,7 @@ from typing import Any
 
 from extraction.check import Check
 from extraction.stub import Stub
+from ncpu.cascade.contract import Contract
 from ncpu.cascade.template_examples import examples_from_checks
 from ncpu.cascade.template_grammar import within_caps
 
@@ -74,13 +75,17 @@ def probe_calls(stub: Stub, checks: Sequence[Check], limit: int = MAX_PROBES) ->
         return []
     kinds = kinds_of([dict(enumerate(example.args)) for example in examples], len(stub.params))
     seen = {_key(example.args) for example in examples}
+    contract = Contract.read(stub.docstring, stub.params)
     calls: list[str] = []
     for args in _round_robin([_mutants(example.args) for example in examples]):
         key = _key(args)
         if key in seen:
             continue
         seen.add(key)
-        if not all(admissible(value, signature.hints[i], kinds[i]) for i, value in enumerate(args)):
+        if not all(
+            admissible(value, signature.hints[i], kinds[i]) and contract.admits(value, signature.names[i])
+            for i, value in enumerate(args)
+        ):
             continue
         calls.append(signature.render(stub.name, args))
         if len(calls) >= limit:
@@ -106,9 +111,13 @@ def bound_probes(stub: Stub, checks: Sequence[Check], limit: int = MAX_PROBES) -
         for index, value in site.literals.items():
             kinds.setdefault(index, set()).add(_kind(value))
     seen: set[tuple[tuple[str, ...], str]] = set()
+    contract = Contract.read(stub.docstring, stub.params)
     found: list[Probe] = []
     for site, values in _round_robin_sites(sites):
-        if not all(admissible(value, signature.hints[i], frozenset(kinds[i])) for i, value in values.items()):
+        if not all(
+            admissible(value, signature.hints[i], frozenset(kinds[i])) and contract.admits(value, signature.names[i])
+            for i, value in values.items()
+        ):
             continue
         probe = Probe(site.render(values), site.setup)
         key = (probe.setup, probe.call)
