@@ -103,9 +103,7 @@ def main() -> None:
                 continue  # the canonical solution fails as a whole here (nothing to compare with)
             for answer in found:
                 observed = behaviour(verdicts[answer.body])
-                differs = (_coarse(observed, reference) if args.coarse else observed) != (
-                    _coarse(reference, observed) if args.coarse else reference
-                )
+                differs = _differ(observed, reference, coarse=args.coarse)
                 if answer.right:
                     counts["right"] += 1
                     counts["split"] += differs
@@ -127,6 +125,12 @@ def main() -> None:
     if args.list:
         print("not separable:", ", ".join(missed))
         print("split:\n  " + "\n  ".join(splits))
+
+
+def _differ(mine: tuple[str, ...] | None, reference: tuple[str, ...], *, coarse: bool) -> bool:
+    if coarse:
+        return _coarse(mine, reference) != _coarse(reference, mine)
+    return mine != reference
 
 
 def _coarse(mine: tuple[str, ...] | None, other: tuple[str, ...] | None) -> tuple[str, ...] | None:

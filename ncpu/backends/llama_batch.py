@@ -51,6 +51,17 @@ def _context_size(tokens: list[int], request: GenerationRequest, n: int) -> int:
     return len(tokens) + n * (request.max_tokens + 1) + 16
 
 
+def _fill(batch: Any, tokens: list[int], start: int, logits: list[bool]) -> None:
+    """Put ``tokens`` into ``batch`` for sequence 0 from position ``start``, with logits for the rows asked."""
+    batch.n_tokens = len(tokens)
+    for row, token in enumerate(tokens):
+        batch.token[row] = token
+        batch.pos[row] = start + row
+        batch.n_seq_id[row] = 1
+        batch.seq_id[row][0] = 0
+        batch.logits[row] = logits[row]
+
+
 def _common_prefix(first: list[int], second: list[int]) -> int:
     """How many leading tokens the two have in common."""
     for index, (a, b) in enumerate(zip(first, second, strict=False)):
@@ -295,13 +306,7 @@ class BatchedSampler:
         for offset in range(0, len(tokens), kept.capacity):
             chunk = tokens[offset : offset + kept.capacity]
             last = offset + len(chunk) == len(tokens)
-            batch.n_tokens = len(chunk)
-            for row, token in enumerate(chunk):
-                batch.token[row] = token
-                batch.pos[row] = start + offset + row
-                batch.n_seq_id[row] = 1
-                batch.seq_id[row][0] = 0
-                batch.logits[row] = logits and last and row == len(chunk) - 1
+            _fill(batch, chunk, start + offset, [False] * (len(chunk) - 1) + [logits and last])
             if raw.llama_decode(kept.context, batch) != 0:
                 raise BackendError("llama.cpp could not evaluate the prompt")
 
@@ -374,7 +379,7 @@ class BatchedSampler:
         raw = self._raw
         started = time.perf_counter()
         n_vocab = raw.llama_vocab_n_tokens(self._vocab)
-        lookup = PromptLookup(tokens)
+        lookup = PromptLookup(tokens) if draft > 0 else None  # indexing the prompt is for drafts only
         memory = raw.llama_get_memory(kept.context)
         batch = kept.batch
         pieces: list[bytes] = []
@@ -385,15 +390,9 @@ class BatchedSampler:
             if cancel is not None and cancel.cancelled:
                 raise Cancelled()
             room = min(draft, request.max_tokens - produced - 1, kept.capacity - 1, kept.n_ctx - position - 2)
-            drafted = lookup.draft(room)
+            drafted = lookup.draft(room) if lookup is not None else []
             rows = [last, *drafted]
-            batch.n_tokens = len(rows)
-            for row, token in enumerate(rows):
-                batch.token[row] = token
-                batch.pos[row] = position + row
-                batch.n_seq_id[row] = 1
-                batch.seq_id[row][0] = 0
-                batch.logits[row] = True
+            _fill(batch, rows, position, [True] * len(rows))
             if raw.llama_decode(kept.context, batch) != 0:
                 raise BackendError("llama.cpp failed to decode a greedy step")
             finished = False
@@ -405,7 +404,8 @@ class BatchedSampler:
                     break
                 pieces.append(self._piece(chosen))
                 produced += 1
-                lookup.append(chosen)
+                if lookup is not None:
+                    lookup.append(chosen)
                 text, stopped = apply_stops(b"".join(pieces).decode("utf-8", errors="ignore"), request.stop)
                 if stopped or produced >= request.max_tokens or past(request.deadline):
                     finished = True

@@ -58,10 +58,14 @@ class Contract:
         lengths: list[int] = []
         minimum: int | None = None
         minimum_of: dict[str, int] = {}
-        for sentence in re.split(r"(?<=[.!?])\s+|\n\s*\n", " ".join((docstring or "").split())):
-            if _NON_EMPTY.search(sentence) and _about_input(sentence, _NON_EMPTY.search(sentence)):
-                no_empty = True
-            lengths += [_number(a or b) for a, b in _AT_LEAST.findall(sentence)]
+        text = " ".join((docstring or "").split())
+        for sentence in re.split(r"(?<=[.!?])\s+", text):
+            no_empty = no_empty or _about_input(sentence, _NON_EMPTY.search(sentence))
+            lengths += [
+                _number(match.group(1) or match.group(2))
+                for match in _AT_LEAST.finditer(sentence)
+                if _about_input(sentence, match)
+            ]
             for match in _SIGNED.finditer(sentence):
                 if not _about_input(sentence, match):
                     continue
@@ -71,7 +75,7 @@ class Contract:
                     minimum_of[name] = min(bound, minimum_of.get(name, bound))
                 if not named:
                     minimum = bound if minimum is None else min(minimum, bound)
-        for low, name, other, high in _BOUND.findall(" ".join((docstring or "").split())):
+        for low, name, other, high in _BOUND.findall(text):
             if (name or other) in params:
                 minimum_of[name or other] = int(low or high)
         return cls(no_empty, min(lengths) if lengths else 0, minimum, minimum_of)

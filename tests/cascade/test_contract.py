@@ -20,6 +20,7 @@ from ncpu.cascade.probes import probe_calls
         # The words describe the output, not the input: nothing is ruled out.
         ("Return only positive numbers in the list.", ("l",), Contract()),
         ("If the list is not empty, return its head.", ("items",), Contract()),
+        ("Returns a list of length at least two.", ("n",), Contract()),
         # A bound written out wins over the words ("positive integer k", then "0 <= k <= len(arr)").
         ("Given an array arr and a positive integer k, sort.\n\nNote: 0 <= k <= len(arr)", ("arr", "k"),
          Contract(minimum_of={"k": 0})),
